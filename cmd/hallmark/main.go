@@ -1,0 +1,9 @@
+package main
+
+import (
+	"os"
+
+	"github.com/hallmark-dev/hallmark/internal/cli"
+)
+
+func main() { os.Exit(cli.Main()) }

@@ -1,0 +1,93 @@
+// Package cli is hallmark's command line: the only package that knows about
+// cobra, flags, exit codes and how results are printed. Everything it checks
+// or signs is done by the library packages under pkg/.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Stdio is where a run reads and writes.
+type Stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Main runs hallmark with the process's arguments and standard streams and
+// returns the exit code. cmd/hallmark's main is os.Exit(cli.Main()).
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// Run runs hallmark with args (without the program name) and returns the
+// exit code. It never calls os.Exit, so tests can run it in-process.
+func Run(ctx context.Context, args []string, stdio Stdio) int {
+	app := newApp(stdio)
+	root := app.rootCommand()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if _, typed := err.(*cliError); !app.started && !typed {
+		// cobra failed before any command ran: flags, arguments, flag groups.
+		err = usageError(err, "run 'hallmark "+commandPath(args)+"--help' for usage")
+	}
+	app.report(err)
+	return exitCode(err)
+}
+
+func commandPath(args []string) string {
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			break
+		}
+		words = append(words, a)
+	}
+	if len(words) > 2 {
+		words = words[:2]
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	return strings.Join(words, " ") + " "
+}
+
+// report prints an error once, with its hints, unless it was reported
+// already.
+func (a *app) report(err error) {
+	if _, done := err.(errReported); done {
+		return
+	}
+	a.errorf("%v", err)
+	for _, h := range hintsOf(err) {
+		a.hintf("%s", h)
+	}
+}
+
+func (a *app) errorf(format string, args ...any) {
+	fmt.Fprintf(a.stdio.Err, "hallmark: error: "+format+"\n", args...)
+}
+
+func (a *app) hintf(format string, args ...any) {
+	fmt.Fprintf(a.stdio.Err, "hallmark: hint: "+format+"\n", args...)
+}
+
+func (a *app) warnf(format string, args ...any) {
+	fmt.Fprintf(a.stdio.Err, "hallmark: warning: "+format+"\n", args...)
+}
+
+func (a *app) verbosef(format string, args ...any) {
+	if a.verbose {
+		fmt.Fprintf(a.stdio.Err, "hallmark: "+format+"\n", args...)
+	}
+}

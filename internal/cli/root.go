@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// app holds what every command shares: streams and global flags.
+type app struct {
+	stdio   Stdio
+	output  string
+	verbose bool
+	// started is set once a command's own code runs; errors before that
+	// are usage errors.
+	started bool
+}
+
+func newApp(stdio Stdio) *app { return &app{stdio: stdio} }
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hallmark",
+		Short: "Sign, attest, verify and scan software artifacts with Sigstore",
+		Long: `hallmark certifies where software comes from and that it is what was built.
+
+It verifies Sigstore bundles (keyless Fulcio certificates or keys, Rekor v1 and
+v2 transparency logs, RFC 3161 timestamps) against a trust root and a policy.
+
+Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.output != "text" && a.output != "json" {
+				return usageError(fmt.Errorf("--output must be text or json, not %q", a.output))
+			}
+			return nil
+		},
+	}
+	root.SetIn(a.stdio.In)
+	root.SetOut(a.stdio.Out)
+	root.SetErr(a.stdio.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
+	root.AddCommand(a.verifyCommand(), a.trustCommand(), a.versionCommand())
+	return root
+}
+
+// runE wraps a command's body: from here on, errors are the command's own
+// and are classified by type, not taken for usage errors.
+func (a *app) runE(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a.started = true
+		return fn(cmd, args)
+	}
+}
+
+// printJSON writes v to stdout as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdio.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/hallmark-dev/hallmark/internal/trust"
+)
+
+// trustFlags choose the trust root; verify and the trust commands share them.
+type trustFlags struct {
+	trustedRoot string
+	offline     bool
+	mirror      string
+	tufRoot     string
+}
+
+func (t *trustFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&t.trustedRoot, "trusted-root", "", "a trusted_root.json `FILE` to trust (env HALLMARK_TRUSTED_ROOT)")
+	f.BoolVar(&t.offline, "offline", false, "never use the network: --trusted-root or the cached root only")
+	f.StringVar(&t.mirror, "tuf-mirror", "", "TUF repository `URL` of the trust root (env HALLMARK_TUF_MIRROR; default the Sigstore public-good mirror)")
+	f.StringVar(&t.tufRoot, "tuf-root", "", "initial TUF root.json `FILE` of --tuf-mirror (env HALLMARK_TUF_ROOT)")
+}
+
+// explicit reports whether the user named a trust root file.
+func (t *trustFlags) explicit() bool {
+	return t.trustedRoot != "" || os.Getenv("HALLMARK_TRUSTED_ROOT") != ""
+}
+
+func (t *trustFlags) options() (trust.Options, error) {
+	o := trust.Options{
+		TrustedRootPath: firstNonEmpty(t.trustedRoot, os.Getenv("HALLMARK_TRUSTED_ROOT")),
+		Offline:         t.offline,
+		MirrorURL:       firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")),
+	}
+	if p := firstNonEmpty(t.tufRoot, os.Getenv("HALLMARK_TUF_ROOT")); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return o, fmt.Errorf("reading TUF root: %w", err)
+		}
+		o.InitialRoot = data
+	} else if o.MirrorURL != "" {
+		return o, usageError(errors.New("--tuf-mirror needs the mirror's initial root.json"), "pass it with --tuf-root FILE")
+	}
+	return o, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// loadTrust loads the trust root and explains failures with hints.
+func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error) {
+	o, err := t.options()
+	if err != nil {
+		return nil, err
+	}
+	r, err := trust.Load(ctx, o)
+	switch {
+	case errors.Is(err, trust.ErrNoCachedRoot):
+		return nil, withHint(fmt.Errorf("--offline: %w", err),
+			"run 'hallmark trust update' once while online, or pass --trusted-root FILE (e.g. from 'hallmark trust export')")
+	case errors.Is(err, trust.ErrRefresh):
+		return nil, withHint(err,
+			"check the network, or use --offline to verify with the cached root, or --trusted-root FILE")
+	case err != nil:
+		return nil, err
+	}
+	if r.Source.Stale {
+		a.warnf("using the cached trust root fetched %s (%s ago); run 'hallmark trust update' when online",
+			r.Source.FetchedAt.Format(time.RFC3339), time.Since(r.Source.FetchedAt).Round(time.Hour))
+	}
+	a.verbosef("trust root: %s %s", r.Source.Kind, r.Source.Path)
+	return r, nil
+}
+
+func (a *app) trustCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trust",
+		Short: "Manage the Sigstore trust root: update, show, export",
+		Long: `The trust root lists the certificate authorities, transparency logs and
+timestamp authorities that verification trusts. By default it is the Sigstore
+public-good root, fetched and verified through TUF and cached in the user cache
+directory (or $HALLMARK_CACHE_DIR); 'verify' refreshes it when it is older than
+a day, and uses the cached copy with --offline.`,
+	}
+	cmd.AddCommand(a.trustUpdateCommand(), a.trustShowCommand(), a.trustExportCommand())
+	return cmd
+}
+
+func (a *app) trustUpdateCommand() *cobra.Command {
+	t := &trustFlags{}
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Refresh the trust root through TUF now",
+		Args:  cobra.NoArgs,
+		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
+			o, err := t.options()
+			if err != nil {
+				return err
+			}
+			r, err := trust.Update(cmd.Context(), o)
+			if err != nil {
+				return withHint(err, "check the network and the mirror URL")
+			}
+			if a.output == "json" {
+				return a.printJSON(r.Source)
+			}
+			fmt.Fprintf(a.stdio.Out, "updated trust root from %s, cached in %s\n", r.Source.Mirror, r.Source.Path)
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&t.mirror, "tuf-mirror", "", "TUF repository `URL` (env HALLMARK_TUF_MIRROR)")
+	f.StringVar(&t.tufRoot, "tuf-root", "", "initial TUF root.json `FILE` of --tuf-mirror (env HALLMARK_TUF_ROOT)")
+	return cmd
+}
+
+func (a *app) trustShowCommand() *cobra.Command {
+	t := &trustFlags{}
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Show which trust root verification uses, where it came from and what it trusts",
+		Args:  cobra.NoArgs,
+		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
+			r, err := a.loadTrust(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			s := summarizeRoot(r)
+			if a.output == "json" {
+				return a.printJSON(s)
+			}
+			a.printRootSummary(s)
+			return nil
+		}),
+	}
+	t.bind(cmd.Flags())
+	return cmd
+}
+
+func (a *app) trustExportCommand() *cobra.Command {
+	t := &trustFlags{}
+	cmd := &cobra.Command{
+		Use:   "export DIR",
+		Short: "Write trusted_root.json and signing_config.json for an air-gapped machine",
+		Example: `  hallmark trust export ./sigstore-trust
+  # on the offline machine:
+  hallmark verify --offline --trusted-root ./sigstore-trust/trusted_root.json ...`,
+		Args: cobra.ExactArgs(1),
+		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
+			r, err := a.loadTrust(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			var sc []byte
+			if r.Source.Kind != "file" {
+				o, _ := t.options()
+				sc, _ = trust.SigningConfig(o) // optional: absent from some mirrors
+			}
+			paths, err := trust.Export(r, sc, args[0])
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.printJSON(map[string]any{"files": paths, "source": r.Source})
+			}
+			for _, p := range paths {
+				fmt.Fprintln(a.stdio.Out, p)
+			}
+			return nil
+		}),
+	}
+	t.bind(cmd.Flags())
+	return cmd
+}
+
+// rootSummary is the JSON shape of 'trust show'.
+type rootSummary struct {
+	Source trust.Source     `json:"source"`
+	CAs    []authority      `json:"certificateAuthorities"`
+	TSAs   []authority      `json:"timestampAuthorities"`
+	Logs   []logDescription `json:"transparencyLogs"`
+	CTLogs []logDescription `json:"ctLogs"`
+}
+
+type authority struct {
+	URI       string    `json:"uri"`
+	Subject   string    `json:"subject"`
+	ValidFrom time.Time `json:"validFrom,omitzero"`
+	ValidTo   time.Time `json:"validTo,omitzero"`
+}
+
+type logDescription struct {
+	BaseURL   string    `json:"baseURL"`
+	LogID     string    `json:"logId"`
+	ValidFrom time.Time `json:"validFrom,omitzero"`
+	ValidTo   time.Time `json:"validTo,omitzero"`
+}
+
+func summarizeRoot(r *trust.Root) rootSummary {
+	s := rootSummary{Source: r.Source}
+	for _, ca := range r.Trusted.FulcioCertificateAuthorities() {
+		if f, ok := ca.(*root.FulcioCertificateAuthority); ok {
+			s.CAs = append(s.CAs, authority{URI: f.URI, Subject: f.Root.Subject.String(), ValidFrom: f.ValidityPeriodStart, ValidTo: f.ValidityPeriodEnd})
+		}
+	}
+	for _, ta := range r.Trusted.TimestampingAuthorities() {
+		if t, ok := ta.(*root.SigstoreTimestampingAuthority); ok {
+			subject := ""
+			if t.Leaf != nil {
+				subject = t.Leaf.Subject.String()
+			} else if t.Root != nil {
+				subject = t.Root.Subject.String()
+			}
+			s.TSAs = append(s.TSAs, authority{URI: t.URI, Subject: subject, ValidFrom: t.ValidityPeriodStart, ValidTo: t.ValidityPeriodEnd})
+		}
+	}
+	s.Logs = describeLogs(r.Trusted.RekorLogs())
+	s.CTLogs = describeLogs(r.Trusted.CTLogs())
+	return s
+}
+
+func describeLogs(logs map[string]*root.TransparencyLog) []logDescription {
+	var out []logDescription
+	for id, l := range logs {
+		out = append(out, logDescription{BaseURL: l.BaseURL, LogID: id, ValidFrom: l.ValidityPeriodStart, ValidTo: l.ValidityPeriodEnd})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].BaseURL != out[j].BaseURL {
+			return out[i].BaseURL < out[j].BaseURL
+		}
+		return out[i].ValidFrom.Before(out[j].ValidFrom)
+	})
+	return out
+}
+
+func (a *app) printRootSummary(s rootSummary) {
+	w := a.stdio.Out
+	fmt.Fprintf(w, "trust root: %s %s\n", s.Source.Kind, s.Source.Path)
+	if s.Source.Mirror != "" {
+		fmt.Fprintf(w, "mirror:     %s\n", s.Source.Mirror)
+	}
+	if !s.Source.FetchedAt.IsZero() {
+		fmt.Fprintf(w, "fetched:    %s (%s ago)\n", s.Source.FetchedAt.Format(time.RFC3339), time.Since(s.Source.FetchedAt).Round(time.Minute))
+	}
+	section := func(title string, n int) { fmt.Fprintf(w, "\n%s (%d):\n", title, n) }
+	section("certificate authorities", len(s.CAs))
+	for _, c := range s.CAs {
+		fmt.Fprintf(w, "  %s  %s  %s\n", c.URI, window(c.ValidFrom, c.ValidTo), c.Subject)
+	}
+	section("timestamp authorities", len(s.TSAs))
+	for _, c := range s.TSAs {
+		fmt.Fprintf(w, "  %s  %s  %s\n", c.URI, window(c.ValidFrom, c.ValidTo), c.Subject)
+	}
+	section("transparency logs", len(s.Logs))
+	for _, l := range s.Logs {
+		fmt.Fprintf(w, "  %s  %s  %s\n", l.BaseURL, window(l.ValidFrom, l.ValidTo), l.LogID)
+	}
+	section("certificate transparency logs", len(s.CTLogs))
+	for _, l := range s.CTLogs {
+		fmt.Fprintf(w, "  %s  %s  %s\n", l.BaseURL, window(l.ValidFrom, l.ValidTo), l.LogID)
+	}
+}
+
+func window(from, to time.Time) string {
+	f, t := "-", "now"
+	if !from.IsZero() {
+		f = from.UTC().Format("2006-01-02")
+	}
+	if !to.IsZero() {
+		t = to.UTC().Format("2006-01-02")
+	}
+	return f + " .. " + t
+}

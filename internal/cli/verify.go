@@ -1,0 +1,481 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/keys"
+	"github.com/hallmark-dev/hallmark/pkg/verify"
+)
+
+// verifyOptions are the verify command's flags, bound in one place.
+type verifyOptions struct {
+	bundlePath string
+
+	identity, identityRegexp string
+	issuer, issuerRegexp     string
+	repo, signerWorkflow     string
+	sourceRef, sourceDigest  string
+	trigger                  string
+
+	keyPath string
+
+	trust trustFlags
+
+	minTlogEntries, minTimestamps int
+	insecureIgnoreTlog            bool
+	insecureIgnoreSCT             bool
+}
+
+func (a *app) verifyCommand() *cobra.Command {
+	o := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify [flags] ARTIFACT...",
+		Short: "Verify Sigstore bundles of artifacts against a trust root and a policy",
+		Long: `Verify that each ARTIFACT was signed as its Sigstore bundle says, by a signer the
+policy accepts, and that the signature was logged and timestamped by services
+of the trust root.
+
+ARTIFACT is a file, - for standard input, or a digest sha256:<hex>. The bundle
+is ARTIFACT.sigstore.json unless --bundle names it. Bundles v0.1 to v0.3 are
+read: message signatures, and DSSE envelopes whose in-toto subjects must
+include the artifact.
+
+A keyless bundle needs an identity policy: --certificate-identity (or
+--certificate-identity-regexp, always matched against the whole value) and
+--certificate-oidc-issuer (or its -regexp), or --repo / --signer-workflow for
+GitHub Actions. A key-signed bundle needs --key.
+
+Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
+public-good root kept fresh through TUF and cached; --offline uses only those
+files and never touches the network.
+
+Exit codes: 0 all verified, 1 could not complete, 2 usage error, 3 rejected.
+Several artifacts are verified in parallel; the exit code is the worst.`,
+		Example: `  # a release file signed in GitHub Actions
+  hallmark verify --repo hallmark-dev/demo app.tar.gz
+
+  # any identity check, explicit issuer, pinned trust root, no network
+  hallmark verify --offline --trusted-root trusted_root.json \
+    --certificate-identity alice@example.com \
+    --certificate-oidc-issuer https://accounts.example.com app.tar.gz
+
+  # a key-signed file
+  hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
+			return a.runVerify(cmd.Context(), o, args)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
+	f.StringVar(&o.identity, "certificate-identity", "", "the signer identity (certificate SAN) that must match exactly")
+	f.StringVar(&o.identityRegexp, "certificate-identity-regexp", "", "a pattern the whole signer identity must match")
+	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "the OIDC issuer that must match exactly")
+	f.StringVar(&o.issuerRegexp, "certificate-oidc-issuer-regexp", "", "a pattern the whole OIDC issuer must match")
+	f.StringVar(&o.repo, "repo", "", "GitHub repository `OWNER/NAME` whose workflow signed (implies the GitHub Actions issuer)")
+	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref)")
+	f.StringVar(&o.sourceRef, "source-ref", "", "the git ref the workflow ran on, e.g. refs/tags/v1.2.3")
+	f.StringVar(&o.sourceDigest, "source-digest", "", "the git commit the workflow ran on")
+	f.StringVar(&o.trigger, "trigger", "", "the event that triggered the workflow, e.g. push")
+	f.StringVar(&o.keyPath, "key", "", "verify with this PEM public key `FILE` instead of an identity")
+	o.trust.bind(f)
+	f.IntVar(&o.minTlogEntries, "min-tlog-entries", 1, "transparency log entries that must verify")
+	f.IntVar(&o.minTimestamps, "min-timestamps", 1, "verified timestamps (log or RFC 3161) required")
+	f.BoolVar(&o.insecureIgnoreTlog, "insecure-ignore-tlog", false, "accept bundles without a transparency log entry (unsafe)")
+	f.BoolVar(&o.insecureIgnoreSCT, "insecure-ignore-sct", false, "accept certificates without a verified SCT (unsafe)")
+	cmd.MarkFlagsMutuallyExclusive("certificate-identity", "certificate-identity-regexp")
+	cmd.MarkFlagsMutuallyExclusive("certificate-oidc-issuer", "certificate-oidc-issuer-regexp")
+	for _, id := range []string{"certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
+		"certificate-oidc-issuer-regexp", "repo", "signer-workflow", "source-ref", "source-digest", "trigger"} {
+		cmd.MarkFlagsMutuallyExclusive("key", id)
+	}
+	return cmd
+}
+
+// identityFlagsSet reports whether any keyless policy flag was given.
+func (o *verifyOptions) identityFlagsSet() bool {
+	return o.identity != "" || o.identityRegexp != "" || o.issuer != "" || o.issuerRegexp != "" ||
+		o.repo != "" || o.signerWorkflow != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != ""
+}
+
+// identityPolicy turns the identity flags into a policy: a pure function.
+// --repo pins the source repository and, unless --signer-workflow names the
+// workflow that signed, requires the SAN to be a workflow of that repository;
+// both imply the GitHub Actions issuer unless one is given.
+func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
+	id := &verify.Identity{}
+	if o.repo != "" {
+		gh, err := verify.GitHubRepoIdentity(o.repo)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--repo: %w", err))
+		}
+		id = gh
+	}
+	if o.signerWorkflow != "" {
+		if strings.Contains(o.signerWorkflow, "@") {
+			return nil, usageError(fmt.Errorf("--signer-workflow %q: give the workflow path without @ref; use --source-ref for the ref", o.signerWorkflow))
+		}
+		id.SignerWorkflow = o.signerWorkflow
+		id.SANRegexp = regexp.QuoteMeta(verify.SignerWorkflowURI(o.signerWorkflow)+"@") + ".*"
+		id.Issuer = verify.GitHubIssuer
+	}
+	if o.identity != "" || o.identityRegexp != "" {
+		id.SAN, id.SANRegexp = o.identity, o.identityRegexp
+	}
+	if o.issuer != "" || o.issuerRegexp != "" {
+		id.Issuer, id.IssuerRegexp = o.issuer, o.issuerRegexp
+	}
+	id.SourceRef, id.SourceDigest, id.Trigger = o.sourceRef, o.sourceDigest, o.trigger
+	return id, nil
+}
+
+// job is one artifact to verify.
+type job struct {
+	artifact   verify.Artifact
+	bundlePath string
+}
+
+func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
+	jobs, err := o.jobs(args, a.stdio.In)
+	if err != nil {
+		return err
+	}
+	if o.insecureIgnoreTlog {
+		a.warnf("--insecure-ignore-tlog: bundles are accepted without proof that the signature was logged")
+	}
+	if o.insecureIgnoreSCT {
+		a.warnf("--insecure-ignore-sct: certificates are accepted without certificate transparency proof")
+	}
+	policy := verify.Policy{
+		MinTlogEntries:     o.minTlogEntries,
+		MinTimestamps:      o.minTimestamps,
+		InsecureIgnoreTlog: o.insecureIgnoreTlog,
+		InsecureIgnoreSCT:  o.insecureIgnoreSCT,
+	}
+	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
+		return usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
+			"to accept bundles without a log entry, use --insecure-ignore-tlog")
+	}
+	switch {
+	case o.keyPath != "":
+		pub, err := readKey(o.keyPath)
+		if err != nil {
+			return err
+		}
+		policy.Key = pub
+	case o.identityFlagsSet():
+		if policy.Identity, err = o.identityPolicy(); err != nil {
+			return err
+		}
+		if err := checkIdentityComplete(policy.Identity); err != nil {
+			return err
+		}
+	default:
+		return a.noPolicyError(jobs[0].bundlePath)
+	}
+
+	var tm root.TrustedMaterial
+	if policy.Key == nil || !o.insecureIgnoreTlog || o.trust.explicit() {
+		r, err := a.loadTrust(ctx, &o.trust)
+		if err != nil {
+			return err
+		}
+		tm = r.Trusted
+	}
+	v, err := verify.New(tm, policy)
+	if err != nil {
+		return usageError(err)
+	}
+	results := a.verifyAll(ctx, v, jobs)
+	return a.reportVerify(results)
+}
+
+// checkIdentityComplete insists on both halves of a keyless identity.
+func checkIdentityComplete(id *verify.Identity) error {
+	if id.SAN == "" && id.SANRegexp == "" {
+		return usageError(errors.New("no signer identity given"),
+			"pass --certificate-identity (or --certificate-identity-regexp), or --repo OWNER/NAME for GitHub Actions")
+	}
+	if id.Issuer == "" && id.IssuerRegexp == "" {
+		return usageError(errors.New("no OIDC issuer given"),
+			"pass --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)")
+	}
+	return nil
+}
+
+// noPolicyError is the usage error of a verify without a policy; its hint
+// shows the signer found in the bundle, so the user can decide to trust it.
+func (a *app) noPolicyError(bundlePath string) error {
+	err := errors.New("no policy: verify needs the signer's identity and issuer (keyless) or --key")
+	data, rerr := os.ReadFile(bundlePath)
+	if rerr != nil {
+		return usageError(err, "pass --certificate-identity and --certificate-oidc-issuer, --repo OWNER/NAME, or --key FILE")
+	}
+	b, perr := verify.ParseBundle(data)
+	if perr != nil {
+		return usageError(err, "pass --certificate-identity and --certificate-oidc-issuer, --repo OWNER/NAME, or --key FILE")
+	}
+	if s := verify.BundleSigner(b); s != nil {
+		return usageError(err, fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",
+			s.SAN, s.Issuer, s.SAN, s.Issuer))
+	}
+	return usageError(err, "the bundle is signed with a key: pass --key FILE with the signer's public key")
+}
+
+// jobs pairs each artifact argument with its bundle.
+func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]job, error) {
+	if o.bundlePath != "" && len(args) > 1 {
+		return nil, usageError(errors.New("--bundle names the bundle of one artifact, but several were given"),
+			"drop --bundle to use ARTIFACT.sigstore.json for each artifact")
+	}
+	var jobs []job
+	seenStdin := false
+	for _, arg := range args {
+		var j job
+		switch {
+		case arg == "-":
+			if seenStdin {
+				return nil, usageError(errors.New("standard input (-) can be given only once"))
+			}
+			seenStdin = true
+			j.artifact = verify.ReaderArtifact("-", stdin)
+		case verify.IsDigest(arg):
+			art, err := verify.ParseDigest(arg)
+			if err != nil {
+				return nil, usageError(err)
+			}
+			j.artifact = art
+		default:
+			j.artifact = verify.FileArtifact(arg)
+			j.bundlePath = arg + ".sigstore.json"
+		}
+		if o.bundlePath != "" {
+			j.bundlePath = o.bundlePath
+		}
+		if j.bundlePath == "" {
+			return nil, usageError(fmt.Errorf("artifact %q has no default bundle path", arg), "name its bundle with --bundle FILE")
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+func readKey(path string) (any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading key: %w", err)
+	}
+	pub, err := keys.ParsePublicKeyPEM(data)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("key %s: %w", path, err), "--key takes a PEM public key (-----BEGIN PUBLIC KEY-----), such as cosign.pub")
+	}
+	return pub, nil
+}
+
+// outcome is one job's result and error.
+type outcome struct {
+	res *verify.Result
+	err error
+}
+
+// verifyAll verifies the jobs on all cores over one Verifier, keeping the
+// order of the arguments.
+func (a *app) verifyAll(ctx context.Context, v *verify.Verifier, jobs []job) []outcome {
+	out := make([]outcome, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = verifyOne(ctx, v, jobs[i])
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+func verifyOne(ctx context.Context, v *verify.Verifier, j job) outcome {
+	res := &verify.Result{Artifact: j.artifact.Name, Bundle: j.bundlePath}
+	data, err := os.ReadFile(j.bundlePath)
+	if err != nil {
+		err = fmt.Errorf("reading bundle: %w", err)
+		res.Error = verify.FailureOf(err)
+		return outcome{res, err}
+	}
+	b, err := verify.ParseBundle(data)
+	if err != nil {
+		res.Error = verify.FailureOf(err)
+		return outcome{res, err}
+	}
+	res, err = v.Verify(ctx, b, j.artifact)
+	res.Bundle = j.bundlePath
+	return outcome{res, err}
+}
+
+// reportVerify prints the results and returns the worst exit code as an
+// already-reported error.
+func (a *app) reportVerify(outs []outcome) error {
+	worst := ExitOK
+	report := verify.Report{SchemaVersion: verify.SchemaVersion}
+	for _, o := range outs {
+		report.Results = append(report.Results, o.res)
+		if o.err == nil {
+			if a.output == "text" {
+				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", o.res.Artifact, describeSigner(o.res))
+			}
+			a.printDetails(o.res)
+			continue
+		}
+		worst = max(worst, exitCode(o.err))
+		a.printFailure(o.res, o.err)
+	}
+	if a.output == "json" {
+		if err := a.printJSON(report); err != nil {
+			return err
+		}
+	}
+	if worst == ExitOK {
+		return nil
+	}
+	return errReported{worst}
+}
+
+// describeSigner is the one-line summary of who signed.
+func describeSigner(r *verify.Result) string {
+	s := r.Signer
+	var b strings.Builder
+	switch {
+	case s == nil:
+		b.WriteString("verified")
+	case s.Kind == "key":
+		fmt.Fprintf(&b, "signed with key %s (%s)", s.KeyFingerprint, s.KeyType)
+	default:
+		fmt.Fprintf(&b, "signed by %s (issuer %s)", s.SAN, s.Issuer)
+	}
+	if r.Statement != nil && r.Statement.PredicateType != "" {
+		fmt.Fprintf(&b, ", predicate %s", r.Statement.PredicateType)
+	}
+	return b.String()
+}
+
+// printDetails shows, with --verbose, the evidence behind a verification.
+func (a *app) printDetails(r *verify.Result) {
+	if !a.verbose {
+		return
+	}
+	if r.Digest != nil {
+		a.verbosef("%s: digest %s", r.Artifact, r.Digest)
+	}
+	if s := r.Signer; s != nil && s.GitHub != nil {
+		a.verbosef("%s: repository %s ref %s commit %s trigger %s workflow %s", r.Artifact,
+			s.GitHub.SourceRepository, s.GitHub.SourceRef, s.GitHub.SourceDigest, s.GitHub.Trigger, s.GitHub.SignerWorkflow)
+	}
+	for _, t := range r.TlogEntries {
+		a.verbosef("%s: Rekor v%d entry %d in log %s", r.Artifact, t.RekorVersion, t.Index, t.LogID)
+	}
+	for _, t := range r.Timestamps {
+		a.verbosef("%s: %s timestamp %s %s", r.Artifact, t.Kind, t.Time.Format("2006-01-02T15:04:05Z"), t.URI)
+	}
+}
+
+// printFailure explains one rejection or error on stderr.
+func (a *app) printFailure(r *verify.Result, err error) {
+	a.errorf("%s: %s", r.Artifact, failureMessage(err))
+	var rej *verify.RejectedError
+	if errors.As(err, &rej) {
+		printComparisons(a.stdio.Err, rej.Comparisons)
+	}
+	for _, h := range verifyHints(r, err) {
+		a.hintf("%s", h)
+	}
+}
+
+func failureMessage(err error) string {
+	var rej *verify.RejectedError
+	if errors.As(err, &rej) {
+		if len(rej.Comparisons) > 0 || rej.Err == nil {
+			return rej.Reason
+		}
+		return rej.Reason + ": " + rej.Err.Error()
+	}
+	return err.Error()
+}
+
+// printComparisons lays out expected against actual, field by field.
+func printComparisons(w io.Writer, cs []verify.Comparison) {
+	width := 0
+	for _, c := range cs {
+		width = max(width, len(c.Field))
+	}
+	for _, c := range cs {
+		if c.Match {
+			fmt.Fprintf(w, "hallmark:   %-*s  ok       %q\n", width, c.Field, c.Actual)
+			continue
+		}
+		fmt.Fprintf(w, "hallmark:   %-*s  expected %s\n", width, c.Field, c.Expected)
+		fmt.Fprintf(w, "hallmark:   %-*s  actual   %q\n", width, "", c.Actual)
+	}
+}
+
+// verifyHints suggests a fix for a rejection, from its cause.
+func verifyHints(r *verify.Result, err error) []string {
+	var rej *verify.RejectedError
+	if !errors.As(err, &rej) {
+		if errors.Is(err, os.ErrNotExist) && r.Bundle != "" {
+			return []string{"name the bundle with --bundle FILE if it is not ARTIFACT.sigstore.json"}
+		}
+		return nil
+	}
+	switch rej.Cause {
+	case verify.CauseIdentity:
+		return identityHints(r.Signer)
+	case verify.CauseUnknownLog, verify.CauseCertificate:
+		return []string{"if the bundle comes from another Sigstore instance (such as staging or a private one), pass its trusted_root.json with --trusted-root"}
+	case verify.CauseRekorV2TSA:
+		return []string{"Rekor v2 bundles need a timestamp authority: pass a trusted root that lists the instance's TSA with --trusted-root"}
+	case verify.CauseTlog:
+		if len(r.TlogEntries) == 0 {
+			return []string{"if the bundle was made without a transparency log on purpose (--tlog-upload=false), pass --insecure-ignore-tlog"}
+		}
+	case verify.CauseSignerKind:
+		if r.Signer == nil || r.Signer.Kind != "key" {
+			return []string{"a key-signed bundle is verified with --key FILE; a certificate-signed one with --certificate-identity and --certificate-oidc-issuer"}
+		}
+	}
+	return nil
+}
+
+// identityHints suggests the flags that accept the signer that was found,
+// pointing at --signer-workflow for reusable workflows.
+func identityHints(s *verify.Signer) []string {
+	if s == nil || s.Kind != "certificate" {
+		return nil
+	}
+	if gh := s.GitHub; gh != nil && gh.SignerWorkflow != "" && gh.SourceRepository != "" &&
+		!strings.HasPrefix(gh.SignerWorkflow, gh.SourceRepository+"/") {
+		wf, _, _ := strings.Cut(strings.TrimPrefix(gh.SignerWorkflow, "https://github.com/"), "@")
+		repo := strings.TrimPrefix(gh.SourceRepository, "https://github.com/")
+		return []string{fmt.Sprintf("the certificate was issued to the reusable workflow %s, run for %s; to accept it, pass --repo %s --signer-workflow %s",
+			gh.SignerWorkflow, gh.SourceRepository, repo, wf)}
+	}
+	return []string{fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",
+		s.SAN, s.Issuer, s.SAN, s.Issuer)}
+}

@@ -1,0 +1,92 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// RejectedError means the bundle was checked and refused: a bad or
+// unparseable bundle, a signature that does not verify, an artifact that does
+// not match, or a signer that does not satisfy the policy. Any other error
+// from this package means verification could not be completed.
+type RejectedError struct {
+	// Cause classifies the rejection so callers can react (and hint).
+	Cause Cause
+	// Reason is one line in words a user understands.
+	Reason string
+	// Comparisons lists expected against actual values when a policy or
+	// digest comparison failed: every field that was asked for, matching or
+	// not, so the whole picture is visible.
+	Comparisons []Comparison
+	// Hint suggests a likely fix, if one is known.
+	Hint string
+	// Err is the underlying error, if any (often from sigstore-go).
+	Err error
+}
+
+// Comparison is one field of a policy check: what was expected, what the
+// bundle holds, and whether they match.
+type Comparison struct {
+	Field    string `json:"field"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+	Match    bool   `json:"match"`
+}
+
+// Cause names the kind of a rejection.
+type Cause string
+
+// The causes of a rejection.
+const (
+	CauseMalformed   Cause = "malformed-bundle"    // the bundle does not parse or is invalid
+	CauseArtifact    Cause = "artifact-mismatch"   // the artifact is not what was signed
+	CauseSignature   Cause = "bad-signature"       // the signature does not verify
+	CauseIdentity    Cause = "identity-mismatch"   // the signer is not the one the policy asks for
+	CauseSignerKind  Cause = "signer-kind"         // key-signed bundle for a keyless policy or vice versa
+	CauseTlog        Cause = "tlog"                // a transparency log entry does not verify, or too few do
+	CauseUnknownLog  Cause = "unknown-log"         // no log entry comes from a log in the trust root
+	CauseTimestamp   Cause = "timestamp"           // too few verified timestamps
+	CauseRekorV2TSA  Cause = "rekor-v2-without-tsa" // a Rekor v2 entry but the root has no TSA
+	CauseCertificate Cause = "certificate"         // the certificate chain or validity fails
+	CauseSCT         Cause = "sct"                 // the certificate transparency proof fails
+)
+
+func (e *RejectedError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Reason)
+	if e.Err != nil && len(e.Comparisons) == 0 {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	for _, c := range e.Comparisons {
+		if !c.Match {
+			fmt.Fprintf(&b, "; %s: expected %s, got %q", c.Field, c.Expected, c.Actual)
+		}
+	}
+	return b.String()
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// IsRejected reports whether err is, or wraps, a *RejectedError.
+func IsRejected(err error) bool {
+	var r *RejectedError
+	return errors.As(err, &r)
+}
+
+func reject(cause Cause, err error, format string, args ...any) *RejectedError {
+	return &RejectedError{Cause: cause, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// FailureOf turns an error into the Failure of a Result.
+func FailureOf(err error) *Failure {
+	var r *RejectedError
+	if errors.As(err, &r) {
+		f := &Failure{Kind: "rejected", Cause: r.Cause, Message: r.Reason, Comparisons: r.Comparisons, Hint: r.Hint}
+		if r.Err != nil && len(r.Comparisons) == 0 {
+			f.Message += ": " + r.Err.Error()
+		}
+		return f
+	}
+	return &Failure{Kind: "error", Message: err.Error()}
+}

@@ -1,0 +1,159 @@
+package verify
+
+import (
+	"crypto"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+// GitHubIssuer is the OIDC issuer of GitHub Actions workflow identities.
+const GitHubIssuer = "https://token.actions.githubusercontent.com"
+
+// Policy says what a bundle must prove to be accepted. Exactly one of
+// Identity (keyless, Fulcio certificates) and Key (a long-lived key) is set.
+// The zero thresholds mean "one": at least one transparency log entry and one
+// verified timestamp, unless an Insecure field turns the check off.
+type Policy struct {
+	// Identity is the keyless signer policy.
+	Identity *Identity
+	// Key is the public key the bundle must be signed with.
+	Key crypto.PublicKey
+
+	// MinTlogEntries is the number of verified transparency log entries
+	// required (default 1).
+	MinTlogEntries int
+	// MinTimestamps is the number of verified observer timestamps (RFC 3161
+	// or log integrated time) required (default 1 for certificates; for keys
+	// timestamps are checked when present and required only when set).
+	MinTimestamps int
+
+	// InsecureIgnoreTlog accepts bundles without transparency log entries.
+	InsecureIgnoreTlog bool
+	// InsecureIgnoreSCT accepts Fulcio certificates without a verified
+	// signed certificate timestamp even when the trust root has CT logs.
+	InsecureIgnoreSCT bool
+}
+
+// Identity is a keyless signer policy: the certificate's subject alternative
+// name (SAN) and OIDC issuer, and optional GitHub Actions claims that Fulcio
+// records in certificate extensions. Empty fields are not checked, but SAN
+// and issuer each need an exact value or a pattern.
+type Identity struct {
+	// SAN is the exact expected subject alternative name.
+	SAN string `json:"san,omitempty"`
+	// SANRegexp is a pattern for the SAN. It always matches the whole value:
+	// it is applied as ^(?:SANRegexp)$.
+	SANRegexp string `json:"sanRegexp,omitempty"`
+	// Issuer is the exact expected OIDC issuer.
+	Issuer string `json:"issuer,omitempty"`
+	// IssuerRegexp is a whole-value pattern for the issuer.
+	IssuerRegexp string `json:"issuerRegexp,omitempty"`
+
+	// SourceRepositoryURI must equal the certificate's source repository
+	// claim, e.g. https://github.com/OWNER/NAME.
+	SourceRepositoryURI string `json:"sourceRepositoryURI,omitempty"`
+	// SignerWorkflow must equal the certificate's build signer URI without
+	// its "@ref" suffix, e.g.
+	// https://github.com/OWNER/NAME/.github/workflows/release.yml.
+	SignerWorkflow string `json:"signerWorkflow,omitempty"`
+	// SourceRef must equal the source repository ref, e.g. refs/tags/v1.2.3.
+	SourceRef string `json:"sourceRef,omitempty"`
+	// SourceDigest must equal the source repository commit digest.
+	SourceDigest string `json:"sourceDigest,omitempty"`
+	// Trigger must equal the event that triggered the build, e.g. push.
+	Trigger string `json:"trigger,omitempty"`
+}
+
+// Anchor turns a user pattern into one that must match a whole value.
+func Anchor(pattern string) string { return "^(?:" + pattern + ")$" }
+
+// GitHubRepoIdentity returns the identity policy of gh's --repo OWNER/NAME:
+// a workflow of that repository signed (SAN under
+// https://github.com/OWNER/NAME/), the source repository claim names it,
+// and the issuer is GitHub Actions.
+func GitHubRepoIdentity(repo string) (*Identity, error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("repository %q is not of the form OWNER/NAME", repo)
+	}
+	uri := "https://github.com/" + owner + "/" + name
+	return &Identity{
+		SANRegexp:           regexp.QuoteMeta(uri+"/") + ".*",
+		Issuer:              GitHubIssuer,
+		SourceRepositoryURI: uri,
+	}, nil
+}
+
+// SignerWorkflowURI expands OWNER/NAME/.github/workflows/F.yml (or a full
+// https URL) into the build signer URI prefix it stands for.
+func SignerWorkflowURI(workflow string) string {
+	if strings.HasPrefix(workflow, "https://") {
+		return workflow
+	}
+	return "https://github.com/" + strings.TrimPrefix(workflow, "/")
+}
+
+// ErrPolicy is wrapped by every error that says a Policy is unusable.
+var ErrPolicy = errors.New("invalid policy")
+
+func policyErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrPolicy, fmt.Sprintf(format, args...))
+}
+
+func (p *Policy) validate() error {
+	switch {
+	case p.Identity == nil && p.Key == nil:
+		return policyErr("an identity or a key is required")
+	case p.Identity != nil && p.Key != nil:
+		return policyErr("an identity and a key are mutually exclusive")
+	case p.MinTlogEntries < 0 || p.MinTimestamps < 0:
+		return policyErr("thresholds must not be negative")
+	}
+	if p.Identity != nil {
+		return p.Identity.validate()
+	}
+	return nil
+}
+
+func (id *Identity) validate() error {
+	if id.SAN == "" && id.SANRegexp == "" {
+		return policyErr("a certificate identity (SAN) or identity pattern is required")
+	}
+	if id.Issuer == "" && id.IssuerRegexp == "" {
+		return policyErr("a certificate OIDC issuer or issuer pattern is required")
+	}
+	for _, re := range []string{id.SANRegexp, id.IssuerRegexp} {
+		if re == "" {
+			continue
+		}
+		if _, err := regexp.Compile(Anchor(re)); err != nil {
+			return policyErr("bad pattern %q: %v", re, err)
+		}
+	}
+	return nil
+}
+
+// sigstoreIdentity is the part of the identity that sigstore-go checks
+// itself: SAN, issuer and the exact-match extensions.
+func (id *Identity) sigstoreIdentity() (sgverify.CertificateIdentity, error) {
+	san, iss := id.SANRegexp, id.IssuerRegexp
+	if san != "" {
+		san = Anchor(san)
+	}
+	if iss != "" {
+		iss = Anchor(iss)
+	}
+	ci, err := sgverify.NewShortCertificateIdentity(id.Issuer, iss, id.SAN, san)
+	if err != nil {
+		return ci, policyErr("%v", err)
+	}
+	ci.SourceRepositoryURI = id.SourceRepositoryURI
+	ci.SourceRepositoryRef = id.SourceRef
+	ci.SourceRepositoryDigest = id.SourceDigest
+	ci.BuildTrigger = id.Trigger
+	return ci, nil
+}

@@ -1,0 +1,529 @@
+package verify
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/hallmark-dev/hallmark/internal/keys"
+)
+
+// InTotoPayloadType is the DSSE payload type of in-toto statements.
+const InTotoPayloadType = "application/vnd.in-toto+json"
+
+// Verifier checks bundles against one trust root and one policy. It is built
+// once and is safe for concurrent use: verifying many bundles shares the
+// parsed trust material.
+type Verifier struct {
+	tm       root.TrustedMaterial
+	policy   Policy
+	identity sgverify.CertificateIdentities
+
+	keyless     *sgverify.Verifier // certificate-signed bundles
+	withTlog    *sgverify.Verifier // key-signed bundles, log required
+	keySigned   *sgverify.Verifier // key-signed bundles with TSA timestamps, log ignored
+	keyNoTime   *sgverify.Verifier // key-signed bundles without timestamps, log ignored
+	keySigner   *Signer
+	keyEd25519  bool
+	requireTSAs bool
+}
+
+// New builds a Verifier. trusted may be nil only for a key policy that
+// ignores the transparency log (then timestamps cannot be checked and bundles
+// that carry some are rejected).
+func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if trusted == nil && !(p.Key != nil && p.InsecureIgnoreTlog) {
+		return nil, policyErr("a trust root is needed to verify transparency log entries and certificates")
+	}
+	minTlog, minTS := max(p.MinTlogEntries, 1), max(p.MinTimestamps, 1)
+	v := &Verifier{tm: trusted, policy: p}
+	var tlogOpts []sgverify.VerifierOption
+	if !p.InsecureIgnoreTlog {
+		tlogOpts = append(tlogOpts, sgverify.WithTransparencyLog(minTlog))
+	}
+	var err error
+	if p.Identity != nil {
+		ci, err := p.Identity.sigstoreIdentity()
+		if err != nil {
+			return nil, err
+		}
+		v.identity = sgverify.CertificateIdentities{ci}
+		opts := append(tlogOpts, sgverify.WithObserverTimestamps(minTS))
+		if len(trusted.CTLogs()) > 0 && !p.InsecureIgnoreSCT {
+			opts = append(opts, sgverify.WithSignedCertificateTimestamps(1))
+		}
+		v.keyless, err = sgverify.NewVerifier(trusted, opts...)
+		return v, err
+	}
+
+	// Key policy: the key becomes trusted material next to the root.
+	verifier, err := keys.Verifier(p.Key)
+	if err != nil {
+		return nil, policyErr("unusable key: %v", err)
+	}
+	keyMaterial := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(verifier, time.Time{}, time.Time{}), nil
+	})
+	var tm root.TrustedMaterial = keyMaterial
+	if trusted != nil {
+		tm = root.TrustedMaterialCollection{keyMaterial, trusted}
+	}
+	v.tm = tm
+	fp, err := keys.Fingerprint(p.Key)
+	if err != nil {
+		return nil, policyErr("unusable key: %v", err)
+	}
+	v.keySigner = &Signer{Kind: "key", KeyFingerprint: fp, KeyType: keys.Describe(p.Key)}
+	_, v.keyEd25519 = p.Key.(ed25519.PublicKey)
+	if !p.InsecureIgnoreTlog {
+		v.withTlog, err = sgverify.NewVerifier(tm, append(tlogOpts, sgverify.WithObserverTimestamps(minTS))...)
+		return v, err
+	}
+	v.requireTSAs = p.MinTimestamps > 0
+	if trusted != nil {
+		if v.keySigned, err = sgverify.NewVerifier(tm, sgverify.WithSignedTimestamps(minTS)); err != nil {
+			return nil, err
+		}
+	}
+	v.keyNoTime, err = sgverify.NewVerifier(tm, sgverify.WithNoObserverTimestamps())
+	return v, err
+}
+
+// ParseBundle parses a Sigstore bundle (v0.1 to v0.3, JSON). A bundle that
+// does not parse or is invalid is a *RejectedError with CauseMalformed.
+func ParseBundle(data []byte) (*bundle.Bundle, error) {
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(data); err != nil {
+		return nil, reject(CauseMalformed, err, "malformed bundle")
+	}
+	return &b, nil
+}
+
+// Verify checks bundle b for artifact a. It returns the Result in every
+// case; the error is a *RejectedError when the bundle was refused and any
+// other error when verification could not be completed (the artifact could
+// not be read, ctx was cancelled).
+func (v *Verifier) Verify(ctx context.Context, b *bundle.Bundle, a Artifact) (*Result, error) {
+	res := &Result{Artifact: a.Name, MediaType: b.GetMediaType()}
+	err := v.verify(ctx, b, &a, res)
+	if err != nil {
+		res.Verified = false
+		res.Error = FailureOf(err)
+		return res, err
+	}
+	res.Verified = true
+	return res, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, res *Result) error {
+	vc, err := b.VerificationContent()
+	if err != nil {
+		return reject(CauseMalformed, err, "malformed bundle")
+	}
+	sc, err := b.SignatureContent()
+	if err != nil {
+		return reject(CauseMalformed, err, "malformed bundle")
+	}
+	res.TlogEntries = tlogEntries(b)
+	leaf := vc.Certificate()
+	if err := v.checkSignerKind(leaf); err != nil {
+		return err
+	}
+
+	artifactPolicy, err := v.artifactPolicy(ctx, sc, leaf, a, res)
+	if err != nil {
+		return err
+	}
+
+	sgv, policyOpt, err := v.pick(b)
+	if err != nil {
+		return err
+	}
+	out, err := sgv.Verify(b, sgverify.NewPolicy(artifactPolicy, policyOpt))
+	if err != nil {
+		return v.explain(err, b, sc, res)
+	}
+	v.fill(res, out)
+	if v.policy.Identity != nil {
+		return v.checkIdentity(out.Signature.Certificate)
+	}
+	return nil
+}
+
+// checkSignerKind rejects a key-signed bundle under a keyless policy and a
+// certificate-signed one under a key policy, saying which it is.
+func (v *Verifier) checkSignerKind(leaf *x509.Certificate) error {
+	switch {
+	case v.policy.Identity != nil && leaf == nil:
+		return &RejectedError{Cause: CauseSignerKind,
+			Reason: "the bundle is signed with a key, not a Fulcio certificate, so it has no identity to check"}
+	case v.policy.Key != nil && leaf != nil:
+		r := &RejectedError{Cause: CauseSignerKind,
+			Reason: "the bundle is signed with a Fulcio certificate, not a key"}
+		if s, err := certificate.SummarizeCertificate(leaf); err == nil {
+			r.Reason += fmt.Sprintf(" (identity %q, issuer %q)", s.SubjectAlternativeName, s.Issuer)
+		}
+		return r
+	}
+	return nil
+}
+
+// artifactPolicy hashes the artifact once, with the algorithm the bundle
+// uses, and returns the sigstore-go artifact policy. Ed25519 message
+// signatures sign the whole artifact, so the artifact is streamed instead.
+func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureContent, leaf *x509.Certificate, a *Artifact, res *Result) (sgverify.ArtifactPolicyOption, error) {
+	if env := sc.EnvelopeContent(); env != nil {
+		st, err := summarize(env.RawEnvelope().PayloadType, env.RawEnvelope().Payload)
+		if err != nil {
+			return nil, err
+		}
+		res.Statement = st
+		alg := subjectAlgorithm(st.Subjects)
+		if alg == "" {
+			return nil, reject(CauseMalformed, nil, "the in-toto statement has no subject with a sha256, sha384 or sha512 digest")
+		}
+		d, err := a.digestOf(ctx, alg)
+		if err != nil {
+			return nil, err
+		}
+		res.Digest = d
+		raw, _ := hex.DecodeString(d.Value)
+		return sgverify.WithArtifactDigests([]sgverify.ArtifactDigest{{Algorithm: alg, Digest: raw}}), nil
+	}
+	msg := sc.MessageSignatureContent()
+	if msg == nil {
+		return nil, reject(CauseMalformed, nil, "the bundle has neither a message signature nor a DSSE envelope")
+	}
+	alg := digestAlgorithmName(msg.DigestAlgorithm())
+	if v.signsWholeMessage(leaf) && a.digest == nil {
+		r, closeFn, err := a.open()
+		if err != nil {
+			return nil, err
+		}
+		// sigstore-go reads r to the end during Verify, before returning.
+		defer closeFn()
+		res.Digest = &Digest{Algorithm: alg, Value: hex.EncodeToString(msg.Digest())}
+		return sgverify.WithArtifact(r), nil
+	}
+	d, err := a.digestOf(ctx, alg)
+	if err != nil {
+		return nil, err
+	}
+	res.Digest = d
+	raw, _ := hex.DecodeString(d.Value)
+	return sgverify.WithArtifactDigest(alg, raw), nil
+}
+
+func (v *Verifier) signsWholeMessage(leaf *x509.Certificate) bool {
+	if leaf != nil {
+		_, ok := leaf.PublicKey.(ed25519.PublicKey)
+		return ok
+	}
+	return v.keyEd25519
+}
+
+// pick chooses the configured sigstore-go verifier and identity option for b.
+func (v *Verifier) pick(b *bundle.Bundle) (*sgverify.Verifier, sgverify.PolicyOption, error) {
+	switch {
+	case v.keyless != nil:
+		return v.keyless, sgverify.WithoutIdentitiesUnsafe(), nil // identity checked in checkIdentity
+	case v.withTlog != nil:
+		return v.withTlog, sgverify.WithKey(), nil
+	}
+	hasTS := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0
+	if !hasTS && !v.requireTSAs {
+		return v.keyNoTime, sgverify.WithKey(), nil
+	}
+	if v.keySigned == nil {
+		return nil, nil, reject(CauseTimestamp, nil, "the bundle carries RFC 3161 timestamps but no trust root was given to verify them")
+	}
+	return v.keySigned, sgverify.WithKey(), nil
+}
+
+// fill records what sigstore-go verified.
+func (v *Verifier) fill(res *Result, out *sgverify.VerificationResult) {
+	if out.Signature != nil && out.Signature.Certificate != nil {
+		res.Signer = signerOf(out.Signature.Certificate)
+	} else if v.keySigner != nil {
+		s := *v.keySigner
+		res.Signer = &s
+	}
+	for _, ts := range out.VerifiedTimestamps {
+		kind := "tsa"
+		if ts.Type == "Tlog" {
+			kind = "tlog"
+		}
+		res.Timestamps = append(res.Timestamps, Timestamp{Kind: kind, URI: ts.URI, Time: ts.Timestamp.UTC()})
+	}
+}
+
+func signerOf(s *certificate.Summary) *Signer {
+	signer := &Signer{Kind: "certificate", SAN: s.SubjectAlternativeName, Issuer: s.Issuer, CertificateIssuer: s.CertificateIssuer}
+	if s.SourceRepositoryURI != "" || s.BuildSignerURI != "" {
+		signer.GitHub = &GitHubClaims{
+			SourceRepository:  s.SourceRepositoryURI,
+			SourceRef:         s.SourceRepositoryRef,
+			SourceDigest:      s.SourceRepositoryDigest,
+			Trigger:           s.BuildTrigger,
+			SignerWorkflow:    s.BuildSignerURI,
+			ConfigWorkflow:    s.BuildConfigURI,
+			RunInvocation:     s.RunInvocationURI,
+			RunnerEnvironment: s.RunnerEnvironment,
+		}
+	}
+	return signer
+}
+
+func tlogEntries(b *bundle.Bundle) []TlogEntry {
+	var out []TlogEntry
+	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		te := TlogEntry{
+			LogID:        hex.EncodeToString(e.GetLogId().GetKeyId()),
+			Index:        e.GetLogIndex(),
+			Kind:         e.GetKindVersion().GetKind(),
+			Version:      e.GetKindVersion().GetVersion(),
+			RekorVersion: 1,
+		}
+		if isRekorV2(e.GetKindVersion().GetVersion(), e.GetInclusionPromise() != nil) {
+			te.RekorVersion = 2
+		} else if it := e.GetIntegratedTime(); it > 0 {
+			t := time.Unix(it, 0).UTC()
+			te.IntegratedTime = &t
+		}
+		out = append(out, te)
+	}
+	return out
+}
+
+// isRekorV2 tells Rekor v2 entries (hashedrekord 0.0.2, dsse 0.0.2, with no
+// inclusion promise) from Rekor v1 ones.
+func isRekorV2(version string, hasPromise bool) bool {
+	return version == "0.0.2" && !hasPromise
+}
+
+// checkIdentity applies the keyless policy to the verified certificate with
+// sigstore-go's matcher, then the signer-workflow rule, and on failure
+// reports every field that was asked for.
+func (v *Verifier) checkIdentity(s *certificate.Summary) error {
+	if s == nil {
+		return reject(CauseSignerKind, nil, "the bundle has no certificate identity")
+	}
+	_, err := v.identity.Verify(*s)
+	wf := v.policy.Identity.SignerWorkflow
+	if err == nil && (wf == "" || signerWorkflowMatches(wf, s.BuildSignerURI)) {
+		return nil
+	}
+	return &RejectedError{
+		Cause:       CauseIdentity,
+		Reason:      "the signer does not match the identity policy",
+		Comparisons: compareIdentity(v.policy.Identity, s),
+		Err:         err,
+	}
+}
+
+func signerWorkflowMatches(want, signerURI string) bool {
+	at := strings.LastIndex(signerURI, "@")
+	if at < 0 {
+		return false
+	}
+	return SignerWorkflowURI(want) == signerURI[:at]
+}
+
+// compareIdentity lists each requested field with the certificate's value.
+func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
+	var out []Comparison
+	add := func(field, exact, pattern, actual string) {
+		if exact != "" {
+			out = append(out, Comparison{Field: field, Expected: fmt.Sprintf("%q", exact), Actual: actual, Match: exact == actual})
+		}
+		if pattern != "" {
+			ok := matchAnchored(pattern, actual)
+			out = append(out, Comparison{Field: field, Expected: fmt.Sprintf("to match %q", Anchor(pattern)), Actual: actual, Match: ok})
+		}
+	}
+	add("identity (SAN)", id.SAN, id.SANRegexp, s.SubjectAlternativeName)
+	add("issuer", id.Issuer, id.IssuerRegexp, s.Issuer)
+	add("source repository", id.SourceRepositoryURI, "", s.SourceRepositoryURI)
+	if id.SignerWorkflow != "" {
+		out = append(out, Comparison{Field: "signer workflow", Expected: fmt.Sprintf("%q", SignerWorkflowURI(id.SignerWorkflow)),
+			Actual: s.BuildSignerURI, Match: signerWorkflowMatches(id.SignerWorkflow, s.BuildSignerURI)})
+	}
+	add("source ref", id.SourceRef, "", s.SourceRepositoryRef)
+	add("source digest", id.SourceDigest, "", s.SourceRepositoryDigest)
+	add("trigger", id.Trigger, "", s.BuildTrigger)
+	return out
+}
+
+// explain turns a sigstore-go error into a rejection a user can act on.
+func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureContent, res *Result) error {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "failed to verify log inclusion"):
+		if len(res.TlogEntries) == 0 {
+			return reject(CauseTlog, err, "the bundle has no transparency log entry")
+		}
+		if !v.hasTrustedLog(b) {
+			return reject(CauseUnknownLog, err, "no transparency log entry in the bundle comes from a log in the trust root")
+		}
+		return reject(CauseTlog, err, "transparency log entry did not verify")
+	case strings.HasPrefix(msg, "failed to verify timestamps"):
+		if hasRekorV2(b) && v.tm != nil && len(v.tm.TimestampingAuthorities()) == 0 {
+			return reject(CauseRekorV2TSA, err, "the bundle's log entry is Rekor v2, which records no time, and the trust root has no timestamp authority")
+		}
+		return reject(CauseTimestamp, err, "no verified timestamp for the signature")
+	case strings.HasPrefix(msg, "failed to verify leaf certificate"):
+		r := reject(CauseCertificate, err, "the signing certificate does not chain to a Fulcio CA of the trust root at the verified signing time")
+		if leaf := leafOf(b); leaf != nil {
+			r.Reason += fmt.Sprintf(" (certificate valid %s to %s)", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+		return r
+	case strings.HasPrefix(msg, "failed to verify signed certificate timestamp"):
+		return reject(CauseSCT, err, "the certificate's signed certificate timestamp (SCT) did not verify")
+	case strings.HasPrefix(msg, "failed to verify signature"), strings.HasPrefix(msg, "failed to get signature verifier"):
+		if c := compareDigest(sc, res); c != nil {
+			return &RejectedError{Cause: CauseArtifact, Reason: "the artifact is not the one that was signed", Comparisons: []Comparison{*c}, Err: err}
+		}
+		return reject(CauseSignature, err, "the signature does not verify")
+	case strings.HasPrefix(msg, "failed to build policy"), strings.HasPrefix(msg, "failed to fetch"):
+		return reject(CauseMalformed, err, "malformed bundle")
+	}
+	return reject(CauseSignature, err, "verification failed")
+}
+
+// compareDigest reports the artifact digest against what the bundle signed,
+// or nil when they agree (or cannot be compared).
+func compareDigest(sc sgverify.SignatureContent, res *Result) *Comparison {
+	if res.Digest == nil {
+		return nil
+	}
+	if msg := sc.MessageSignatureContent(); msg != nil {
+		want := hex.EncodeToString(msg.Digest())
+		if want == res.Digest.Value {
+			return nil
+		}
+		return &Comparison{Field: "artifact digest", Expected: res.Digest.Algorithm + ":" + want, Actual: res.Digest.String()}
+	}
+	if res.Statement == nil {
+		return nil
+	}
+	var names []string
+	for _, s := range res.Statement.Subjects {
+		if s.Digest[res.Digest.Algorithm] == res.Digest.Value {
+			return nil
+		}
+		names = append(names, fmt.Sprintf("%s %s:%s", s.Name, res.Digest.Algorithm, s.Digest[res.Digest.Algorithm]))
+	}
+	return &Comparison{Field: "artifact digest", Expected: "one of the statement's subjects: " + strings.Join(names, ", "), Actual: res.Digest.String()}
+}
+
+func (v *Verifier) hasTrustedLog(b *bundle.Bundle) bool {
+	if v.tm == nil {
+		return false
+	}
+	logs := v.tm.RekorLogs()
+	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		if _, ok := logs[hex.EncodeToString(e.GetLogId().GetKeyId())]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRekorV2(b *bundle.Bundle) bool {
+	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		if isRekorV2(e.GetKindVersion().GetVersion(), e.GetInclusionPromise() != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+func leafOf(b *bundle.Bundle) *x509.Certificate {
+	vc, err := b.VerificationContent()
+	if err != nil {
+		return nil
+	}
+	return vc.Certificate()
+}
+
+// BundleSigner summarises who signed b without verifying anything: for a
+// hint that shows the identity found in a bundle. It returns nil for
+// key-signed or unreadable bundles.
+func BundleSigner(b *bundle.Bundle) *Signer {
+	leaf := leafOf(b)
+	if leaf == nil {
+		return nil
+	}
+	s, err := certificate.SummarizeCertificate(leaf)
+	if err != nil {
+		return nil
+	}
+	return signerOf(&s)
+}
+
+// digestAlgorithmName maps protobuf hash names (SHA2_256) to in-toto ones.
+func digestAlgorithmName(proto string) string {
+	switch proto {
+	case "SHA2_384":
+		return "sha384"
+	case "SHA2_512":
+		return "sha512"
+	}
+	return "sha256"
+}
+
+// subjectAlgorithm picks the digest algorithm to hash the artifact with:
+// sha256 when any subject has it, else sha512, else sha384.
+func subjectAlgorithm(subjects []Subject) string {
+	for _, alg := range []string{"sha256", "sha512", "sha384"} {
+		for _, s := range subjects {
+			if _, ok := s.Digest[alg]; ok {
+				return alg
+			}
+		}
+	}
+	return ""
+}
+
+// summarize reads the statement header (type, predicate type, subjects)
+// from a DSSE payload without materialising the predicate.
+func summarize(payloadType string, payload string) (*Statement, error) {
+	st := &Statement{PayloadType: payloadType}
+	if payloadType != InTotoPayloadType {
+		return nil, reject(CauseMalformed, nil, "the DSSE payload type is %q, not an in-toto statement (%s), so no artifact can be matched", payloadType, InTotoPayloadType)
+	}
+	raw, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return nil, reject(CauseMalformed, err, "the DSSE payload is not valid base64")
+	}
+	var hdr struct {
+		Type          string    `json:"_type"`
+		PredicateType string    `json:"predicateType"`
+		Subject       []Subject `json:"subject"`
+	}
+	if err := json.Unmarshal(raw, &hdr); err != nil {
+		return nil, reject(CauseMalformed, err, "the DSSE payload is not a JSON in-toto statement")
+	}
+	st.Type, st.PredicateType, st.Subjects = hdr.Type, hdr.PredicateType, hdr.Subject
+	return st, nil
+}
+
+func matchAnchored(pattern, s string) bool {
+	ok, err := regexp.MatchString(Anchor(pattern), s)
+	return err == nil && ok
+}
