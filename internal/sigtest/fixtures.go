@@ -1,0 +1,249 @@
+package sigtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// DemoArtifact is the content of the artifact.txt fixture.
+const DemoArtifact = "hallmark demo artifact, version 1.0.0\n"
+
+// Names of the files [WriteFixtures] writes, besides the per-key files
+// named by [KeyFile] and [KeyBundleFile].
+const (
+	FileTrustedRoot    = "trusted_root.json"
+	FileArtifact       = "artifact.txt"
+	FileArtifactBundle = "artifact.txt.sigstore.json"
+	FileAttestation    = "attestation.sigstore.json"
+	FileEmailBundle    = "email-identity.sigstore.json"
+	FileRekorV2Bundle  = "rekor2.sigstore.json"
+	FileV01Bundle      = "v01.sigstore.json"
+	FileV02Bundle      = "v02.sigstore.json"
+	FileExpiredBundle  = "expired.sigstore.json"
+	FileNoTlogBundle   = "no-tlog.sigstore.json"
+	FileReusableBundle = "reusable.sigstore.json"
+	FileTampered       = "tampered.txt"
+	FileOtherKey       = "key-other.pub"
+	FileMalformed      = "malformed.sigstore.json"
+	FileOtherRoot      = "other-root.json"
+	FileReadme         = "README.txt"
+)
+
+// KeyFile is the name of the PEM public key of the given kind.
+func KeyFile(kind string) string { return "key-" + kind + ".pub" }
+
+// KeyBundleFile is the name of the bundle of artifact.txt signed by the key
+// of the given kind.
+func KeyBundleFile(kind string) string { return "key-" + kind + ".sigstore.json" }
+
+// TamperedArtifact returns DemoArtifact with one byte changed.
+func TamperedArtifact() []byte {
+	b := []byte(DemoArtifact)
+	b[0] ^= 0x20 // "h" becomes "H"
+	return b
+}
+
+// WriteFixtures creates dir if needed and writes into it a trusted root of
+// a new Instance, bundles signed by it or by plain keys (each verifies, or
+// fails for one stated reason), the artifacts they cover, public keys, and a
+// README.txt describing every file. File names are fixed (see the File
+// constants, [KeyFile] and [KeyBundleFile]); keys and signatures are new on
+// every call.
+func WriteFixtures(dir string) error {
+	files, err := fixtures()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sigtest: %w", err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return fmt.Errorf("sigtest: %w", err)
+		}
+	}
+	return nil
+}
+
+// fixture is one file of the fixture set.
+type fixture struct {
+	name  string
+	about string
+	data  []byte
+}
+
+// fixtureSet collects fixtures and remembers the first error.
+type fixtureSet struct {
+	files []fixture
+	err   error
+}
+
+// add appends the file made by mk unless an earlier file failed.
+func (s *fixtureSet) add(name, about string, mk func() ([]byte, error)) {
+	if s.err != nil {
+		return
+	}
+	data, err := mk()
+	if err != nil {
+		s.err = fmt.Errorf("sigtest: making %s: %w", name, err)
+		return
+	}
+	s.files = append(s.files, fixture{name: name, about: about, data: data})
+}
+
+// data returns the content of an added file.
+func (s *fixtureSet) data(name string) []byte {
+	for _, f := range s.files {
+		if f.name == name {
+			return f.data
+		}
+	}
+	return nil
+}
+
+// constant returns a maker for fixed content.
+func constant(b []byte) func() ([]byte, error) {
+	return func() ([]byte, error) { return b, nil }
+}
+
+// fixtures makes the whole set in memory.
+func fixtures() ([]fixture, error) {
+	inst, err := New()
+	if err != nil {
+		return nil, err
+	}
+	s := &fixtureSet{}
+	addTrustFiles(s, inst)
+	addKeylessFiles(s, inst)
+	addKeyFiles(s)
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.files = append(s.files, fixture{name: FileReadme, data: readme(s.files)})
+	return s.files, nil
+}
+
+// addTrustFiles adds the trusted roots and the artifacts.
+func addTrustFiles(s *fixtureSet, inst *Instance) {
+	s.add(FileTrustedRoot, "trusted root of the fake Sigstore instance that signed the keyless bundles",
+		inst.TrustedRootJSON)
+	s.add(FileOtherRoot, "trusted root of a different fake instance: every keyless bundle must fail against it",
+		func() ([]byte, error) {
+			other, err := New()
+			if err != nil {
+				return nil, err
+			}
+			return other.TrustedRootJSON()
+		})
+	s.add(FileArtifact, "the signed artifact", constant([]byte(DemoArtifact)))
+	s.add(FileTampered, "artifact.txt with one byte changed: must fail against any artifact.txt bundle",
+		constant(TamperedArtifact()))
+}
+
+// addKeylessFiles adds the bundles signed by inst.
+func addKeylessFiles(s *fixtureSet, inst *Instance) {
+	artifact := []byte(DemoArtifact)
+	blob := func(o Options) func() ([]byte, error) {
+		return func() ([]byte, error) { return inst.SignBlob(artifact, o) }
+	}
+	attest := func(o Options) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			st, err := demoStatement()
+			if err != nil {
+				return nil, err
+			}
+			return inst.Attest(st, o)
+		}
+	}
+	demo := Options{Identity: DemoIdentity, Issuer: GitHubIssuer, GitHub: DemoClaims()}
+	with := func(change func(*Options)) Options {
+		o := demo
+		change(&o)
+		return o
+	}
+	email := Options{Identity: EmailIdentity, Issuer: EmailIssuer}
+
+	s.add(FileArtifactBundle, "artifact.txt signed by the demo release workflow (URI SAN, GitHub claims; message signature, Rekor v1, TSA; v0.3)",
+		blob(demo))
+	s.add(FileAttestation, "DSSE in-toto statement v1 about artifact.txt, predicate SLSA provenance v1, signed like artifact.txt.sigstore.json",
+		attest(demo))
+	s.add(FileEmailBundle, "artifact.txt signed by e-mail identity "+EmailIdentity+", issuer "+EmailIssuer+" (no GitHub claims)",
+		blob(email))
+	s.add(FileRekorV2Bundle, "DSSE statement about artifact.txt logged in Rekor v2, with TSA timestamp; identity "+EmailIdentity+" (e-mail SAN), issuer "+EmailIssuer,
+		attest(Options{Identity: EmailIdentity, Issuer: EmailIssuer, RekorV2: true}))
+	s.add(FileV01Bundle, "as artifact.txt.sigstore.json, bundle v0.1 (x509CertificateChain)",
+		blob(with(func(o *Options) { o.BundleVersion = BundleV01 })))
+	s.add(FileV02Bundle, "as artifact.txt.sigstore.json, bundle v0.2 (x509CertificateChain)",
+		blob(with(func(o *Options) { o.BundleVersion = BundleV02 })))
+	s.add(FileExpiredBundle, "artifact.txt, certificate expired before the Rekor integrated time, no TSA timestamp: must fail",
+		blob(with(func(o *Options) { o.ExpiredCert = true })))
+	s.add(FileNoTlogBundle, "artifact.txt with TSA timestamp but no transparency log entry: fails when a tlog entry is required",
+		blob(with(func(o *Options) { o.NoTlog = true })))
+	s.add(FileReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from the demo release workflow (source repo and build config are the demo's)",
+		blob(Options{Identity: ReusableIdentity, Issuer: GitHubIssuer, GitHub: ReusableClaims()}))
+	s.add(FileMalformed, "artifact.txt.sigstore.json truncated: not valid JSON",
+		func() ([]byte, error) {
+			b := s.data(FileArtifactBundle)
+			return b[:len(b)/2], nil
+		})
+}
+
+// addKeyFiles adds one key and key-signed bundle per key kind, and an
+// unrelated key.
+func addKeyFiles(s *fixtureSet) {
+	for _, kind := range KeyKinds() {
+		key, err := GenerateKey(kind)
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.add(KeyFile(kind), kind+" public key (PEM)",
+			func() ([]byte, error) { return PublicKeyPEM(key.Public()) })
+		s.add(KeyBundleFile(kind), "artifact.txt signed by "+KeyFile(kind)+" (public key hint, no tlog, no timestamp)",
+			func() ([]byte, error) { return SignBlobWithKey(key, []byte(DemoArtifact)) })
+	}
+	s.add(FileOtherKey, "an unrelated ecdsa-p256 public key: every key bundle must fail with it",
+		func() ([]byte, error) {
+			key, err := GenerateKey(KeyECDSAP256)
+			if err != nil {
+				return nil, err
+			}
+			return PublicKeyPEM(key.Public())
+		})
+}
+
+// demoStatement returns the in-toto statement the demo attestations sign.
+func demoStatement() ([]byte, error) {
+	predicate := map[string]any{
+		"buildDefinition": map[string]any{
+			"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+			"externalParameters": map[string]any{
+				"workflow": map[string]any{
+					"ref":        DemoRef,
+					"repository": DemoRepository,
+					"path":       ".github/workflows/release.yml",
+				},
+			},
+		},
+		"runDetails": map[string]any{
+			"builder": map[string]any{"id": DemoIdentity},
+		},
+	}
+	return Statement(FileArtifact, []byte(DemoArtifact), SLSAProvenanceV1, predicate)
+}
+
+// readme describes the files.
+func readme(files []fixture) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Sigstore test fixtures written by hallmark's internal/sigtest.WriteFixtures.\n")
+	fmt.Fprintf(&b, "Everything here is fake and made fresh on every run; do not trust it.\n\n")
+	fmt.Fprintf(&b, "Keyless bundles verify against %s; unless stated otherwise they were\n", FileTrustedRoot)
+	fmt.Fprintf(&b, "signed by identity %s\nwith issuer %s.\n\n", DemoIdentity, GitHubIssuer)
+	for _, f := range files {
+		fmt.Fprintf(&b, "%s\n    %s\n", f.name, f.about)
+	}
+	fmt.Fprintf(&b, "%s\n    this file\n", FileReadme)
+	return b.Bytes()
+}
