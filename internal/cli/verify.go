@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
@@ -140,12 +138,6 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 	return id, nil
 }
 
-// job is one artifact to verify.
-type job struct {
-	artifact   verify.Artifact
-	bundlePath string
-}
-
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
 	jobs, err := o.jobs(args, a.stdio.In)
 	if err != nil {
@@ -182,7 +174,7 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 			return err
 		}
 	default:
-		return a.noPolicyError(jobs[0].bundlePath)
+		return a.noPolicyError(jobs[0].BundlePath)
 	}
 
 	var tm root.TrustedMaterial
@@ -197,7 +189,7 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 	if err != nil {
 		return usageError(err)
 	}
-	results := a.verifyAll(ctx, v, jobs)
+	results := v.VerifyAll(ctx, jobs)
 	return a.reportVerify(results)
 }
 
@@ -234,36 +226,36 @@ func (a *app) noPolicyError(bundlePath string) error {
 }
 
 // jobs pairs each artifact argument with its bundle.
-func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]job, error) {
+func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]verify.Job, error) {
 	if o.bundlePath != "" && len(args) > 1 {
 		return nil, usageError(errors.New("--bundle names the bundle of one artifact, but several were given"),
 			"drop --bundle to use ARTIFACT.sigstore.json for each artifact")
 	}
-	var jobs []job
+	var jobs []verify.Job
 	seenStdin := false
 	for _, arg := range args {
-		var j job
+		var j verify.Job
 		switch {
 		case arg == "-":
 			if seenStdin {
 				return nil, usageError(errors.New("standard input (-) can be given only once"))
 			}
 			seenStdin = true
-			j.artifact = verify.ReaderArtifact("-", stdin)
+			j.Artifact = verify.ReaderArtifact("-", stdin)
 		case verify.IsDigest(arg):
 			art, err := verify.ParseDigest(arg)
 			if err != nil {
 				return nil, usageError(err)
 			}
-			j.artifact = art
+			j.Artifact = art
 		default:
-			j.artifact = verify.FileArtifact(arg)
-			j.bundlePath = arg + ".sigstore.json"
+			j.Artifact = verify.FileArtifact(arg)
+			j.BundlePath = arg + ".sigstore.json"
 		}
 		if o.bundlePath != "" {
-			j.bundlePath = o.bundlePath
+			j.BundlePath = o.bundlePath
 		}
-		if j.bundlePath == "" {
+		if j.BundlePath == "" {
 			return nil, usageError(fmt.Errorf("artifact %q has no default bundle path", arg), "name its bundle with --bundle FILE")
 		}
 		jobs = append(jobs, j)
@@ -283,69 +275,22 @@ func readKey(path string) (any, error) {
 	return pub, nil
 }
 
-// outcome is one job's result and error.
-type outcome struct {
-	res *verify.Result
-	err error
-}
-
-// verifyAll verifies the jobs on all cores over one Verifier, keeping the
-// order of the arguments.
-func (a *app) verifyAll(ctx context.Context, v *verify.Verifier, jobs []job) []outcome {
-	out := make([]outcome, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = verifyOne(ctx, v, jobs[i])
-			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out
-}
-
-func verifyOne(ctx context.Context, v *verify.Verifier, j job) outcome {
-	res := &verify.Result{Artifact: j.artifact.Name, Bundle: j.bundlePath}
-	data, err := os.ReadFile(j.bundlePath)
-	if err != nil {
-		err = fmt.Errorf("reading bundle: %w", err)
-		res.Error = verify.FailureOf(err)
-		return outcome{res, err}
-	}
-	b, err := verify.ParseBundle(data)
-	if err != nil {
-		res.Error = verify.FailureOf(err)
-		return outcome{res, err}
-	}
-	res, err = v.Verify(ctx, b, j.artifact)
-	res.Bundle = j.bundlePath
-	return outcome{res, err}
-}
-
 // reportVerify prints the results and returns the worst exit code as an
 // already-reported error.
-func (a *app) reportVerify(outs []outcome) error {
+func (a *app) reportVerify(outs []verify.Outcome) error {
 	worst := ExitOK
 	report := verify.Report{SchemaVersion: verify.SchemaVersion}
 	for _, o := range outs {
-		report.Results = append(report.Results, o.res)
-		if o.err == nil {
+		report.Results = append(report.Results, o.Result)
+		if o.Err == nil {
 			if a.output == "text" {
-				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", o.res.Artifact, describeSigner(o.res))
+				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", o.Result.Artifact, describeSigner(o.Result))
 			}
-			a.printDetails(o.res)
+			a.printDetails(o.Result)
 			continue
 		}
-		worst = max(worst, exitCode(o.err))
-		a.printFailure(o.res, o.err)
+		worst = max(worst, exitCode(o.Err))
+		a.printFailure(o.Result, o.Err)
 	}
 	if a.output == "json" {
 		if err := a.printJSON(report); err != nil {
