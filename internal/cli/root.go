@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -63,4 +64,11 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdio.Out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// CommandTree returns hallmark's command tree, for generating documentation.
+func CommandTree() *cobra.Command {
+	root := newApp(Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}).rootCommand()
+	root.InitDefaultCompletionCmd()
+	return root
 }

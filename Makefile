@@ -1,0 +1,72 @@
+# hallmark's build. Every target works on a fresh machine with Go: the go
+# command fetches the toolchain go.mod names (GOTOOLCHAIN=auto).
+export GOTOOLCHAIN := auto
+export CGO_ENABLED ?= 0
+
+GO        ?= go
+TOOLS     := $(GO) tool -modfile=internal/tools/go.mod
+SHARED    ?= ../shared
+CONF      := $(SHARED)/conformance
+PROD_ROOT := $(CONF)/data/_production/trusted_root.json
+BENCHTIME ?= 1s
+FUZZTIME  ?= 10s
+
+.PHONY: all build test lint unit conformance bench fuzz demo docs clean
+
+all: build
+
+## build: bin/hallmark and bin/hallmark-conformance (static, trimmed)
+build:
+	$(GO) build -trimpath -o bin/ ./cmd/hallmark ./cmd/hallmark-conformance
+
+## test: formatting, vet, staticcheck, the race-enabled test suite and the conformance vectors
+test: lint unit conformance
+
+lint:
+	@out=$$(gofmt -l cmd internal pkg); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
+	$(GO) vet ./...
+	cd internal/tools && $(GO) build -o ../../bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	bin/staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## conformance: the Sigstore conformance vectors in ../shared (skipped, saying so, without it)
+conformance: build
+	@if [ ! -x "$(CONF)/run-conformance.sh" ]; then \
+		echo "conformance: SKIPPED: $(CONF) not found (the vectors live in ../shared beside the checkout)"; \
+	else \
+		set -e; export HALLMARK_CACHE_DIR=$$(mktemp -d); \
+		echo "conformance: upstream vectors"; \
+		bash $(CONF)/run-conformance.sh -j 2 -r $(PROD_ROOT) bin/hallmark-conformance; \
+		echo "conformance: cpython-release bundles"; \
+		bash $(CONF)/run-conformance.sh -j 2 -r $(PROD_ROOT) -m $(CONF)/data/cpython-release/manifest.tsv bin/hallmark-conformance; \
+		echo "conformance: extra negative cases"; \
+		bash $(CONF)/run-conformance.sh -j 2 -r $(PROD_ROOT) -m $(CONF)/data/extra/manifest.tsv bin/hallmark-conformance; \
+		rm -rf "$$HALLMARK_CACHE_DIR"; \
+	fi
+
+## bench: the benchmarks (BENCHTIME=5s for steadier numbers)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+## fuzz: a short run of every fuzz target (FUZZTIME each)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz: $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## demo: verify a keyless bundle, a key-signed file and reject a tampered one, on data made here
+demo: build
+	@bash internal/demo/demo.sh
+
+## docs: man pages and markdown command reference from the command tree
+docs:
+	$(GO) run ./internal/docgen -out docs
+
+clean:
+	rm -rf bin

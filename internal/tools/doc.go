@@ -1,0 +1,5 @@
+// Package tools pins the versions of the developer tools that the Makefile
+// runs with `go tool -modfile=internal/tools/go.mod NAME`: staticcheck and
+// benchstat. It is a separate module so that they never enter hallmark's own
+// dependency graph.
+package tools
