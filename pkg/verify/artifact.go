@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	// Register the hash implementations named by Sigstore bundles.
 	_ "crypto/sha256"
@@ -73,7 +74,11 @@ func hashOf(alg string) (crypto.Hash, bool) {
 
 // hashBufSize is the read size for streaming hashes: large enough that the
 // per-call overhead vanishes next to SHA-256 throughput.
-const hashBufSize = 1 << 20
+const hashBufSize = 256 << 10
+
+// hashBufs recycles read buffers: verifying many small artifacts must not
+// allocate a buffer each.
+var hashBufs = sync.Pool{New: func() any { return new([hashBufSize]byte) }}
 
 // digestOf returns the artifact's digest with alg, hashing it as a stream
 // if needed. An IO failure is not a rejection: it is returned as is.
@@ -124,7 +129,9 @@ func (a *Artifact) open() (io.Reader, func(), error) {
 // HashReader hashes r with h as a stream, checking ctx between reads.
 func HashReader(ctx context.Context, r io.Reader, h crypto.Hash) ([]byte, error) {
 	hasher := h.New()
-	buf := make([]byte, hashBufSize)
+	bp := hashBufs.Get().(*[hashBufSize]byte)
+	defer hashBufs.Put(bp)
+	buf := bp[:]
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err

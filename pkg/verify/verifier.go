@@ -145,10 +145,11 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		return err
 	}
 
-	artifactPolicy, err := v.artifactPolicy(ctx, sc, leaf, a, res)
+	artifactPolicy, done, err := v.artifactPolicy(ctx, sc, leaf, a, res)
 	if err != nil {
 		return err
 	}
+	defer done()
 
 	sgv, policyOpt, err := v.pick(b)
 	if err != nil {
@@ -185,48 +186,48 @@ func (v *Verifier) checkSignerKind(leaf *x509.Certificate) error {
 
 // artifactPolicy hashes the artifact once, with the algorithm the bundle
 // uses, and returns the sigstore-go artifact policy. Ed25519 message
-// signatures sign the whole artifact, so the artifact is streamed instead.
-func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureContent, leaf *x509.Certificate, a *Artifact, res *Result) (sgverify.ArtifactPolicyOption, error) {
+// signatures sign the whole artifact, so the artifact is streamed to
+// sigstore-go instead; done closes it once verification is over.
+func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureContent, leaf *x509.Certificate, a *Artifact, res *Result) (policy sgverify.ArtifactPolicyOption, done func(), err error) {
+	done = func() {}
 	if env := sc.EnvelopeContent(); env != nil {
 		st, err := summarize(env.RawEnvelope().PayloadType, env.RawEnvelope().Payload)
 		if err != nil {
-			return nil, err
+			return nil, done, err
 		}
 		res.Statement = st
 		alg := subjectAlgorithm(st.Subjects)
 		if alg == "" {
-			return nil, reject(CauseMalformed, nil, "the in-toto statement has no subject with a sha256, sha384 or sha512 digest")
+			return nil, done, reject(CauseMalformed, nil, "the in-toto statement has no subject with a sha256, sha384 or sha512 digest")
 		}
 		d, err := a.digestOf(ctx, alg)
 		if err != nil {
-			return nil, err
+			return nil, done, err
 		}
 		res.Digest = d
 		raw, _ := hex.DecodeString(d.Value)
-		return sgverify.WithArtifactDigests([]sgverify.ArtifactDigest{{Algorithm: alg, Digest: raw}}), nil
+		return sgverify.WithArtifactDigests([]sgverify.ArtifactDigest{{Algorithm: alg, Digest: raw}}), done, nil
 	}
 	msg := sc.MessageSignatureContent()
 	if msg == nil {
-		return nil, reject(CauseMalformed, nil, "the bundle has neither a message signature nor a DSSE envelope")
+		return nil, done, reject(CauseMalformed, nil, "the bundle has neither a message signature nor a DSSE envelope")
 	}
 	alg := digestAlgorithmName(msg.DigestAlgorithm())
 	if v.signsWholeMessage(leaf) && a.digest == nil {
 		r, closeFn, err := a.open()
 		if err != nil {
-			return nil, err
+			return nil, done, err
 		}
-		// sigstore-go reads r to the end during Verify, before returning.
-		defer closeFn()
 		res.Digest = &Digest{Algorithm: alg, Value: hex.EncodeToString(msg.Digest())}
-		return sgverify.WithArtifact(r), nil
+		return sgverify.WithArtifact(r), closeFn, nil
 	}
 	d, err := a.digestOf(ctx, alg)
 	if err != nil {
-		return nil, err
+		return nil, done, err
 	}
 	res.Digest = d
 	raw, _ := hex.DecodeString(d.Value)
-	return sgverify.WithArtifactDigest(alg, raw), nil
+	return sgverify.WithArtifactDigest(alg, raw), done, nil
 }
 
 func (v *Verifier) signsWholeMessage(leaf *x509.Certificate) bool {
@@ -377,6 +378,9 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		if len(res.TlogEntries) == 0 {
 			return reject(CauseTlog, err, "the bundle has no transparency log entry")
 		}
+		if strings.Contains(msg, "outside certificate validity") {
+			return v.certificateRejection(err, b)
+		}
 		if !v.hasTrustedLog(b) {
 			return reject(CauseUnknownLog, err, "no transparency log entry in the bundle comes from a log in the trust root")
 		}
@@ -387,11 +391,7 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		}
 		return reject(CauseTimestamp, err, "no verified timestamp for the signature")
 	case strings.HasPrefix(msg, "failed to verify leaf certificate"):
-		r := reject(CauseCertificate, err, "the signing certificate does not chain to a Fulcio CA of the trust root at the verified signing time")
-		if leaf := leafOf(b); leaf != nil {
-			r.Reason += fmt.Sprintf(" (certificate valid %s to %s)", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
-		}
-		return r
+		return v.certificateRejection(err, b)
 	case strings.HasPrefix(msg, "failed to verify signed certificate timestamp"):
 		return reject(CauseSCT, err, "the certificate's signed certificate timestamp (SCT) did not verify")
 	case strings.HasPrefix(msg, "failed to verify signature"), strings.HasPrefix(msg, "failed to get signature verifier"):
@@ -403,6 +403,16 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		return reject(CauseMalformed, err, "malformed bundle")
 	}
 	return reject(CauseSignature, err, "verification failed")
+}
+
+// certificateRejection explains a certificate that does not verify at the
+// verified signing time, with its validity window.
+func (v *Verifier) certificateRejection(err error, b *bundle.Bundle) *RejectedError {
+	r := reject(CauseCertificate, err, "the signing certificate was not valid, or does not chain to a Fulcio CA of the trust root, at the verified signing time")
+	if leaf := leafOf(b); leaf != nil {
+		r.Reason += fmt.Sprintf(" (certificate valid %s to %s)", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return r
 }
 
 // compareDigest reports the artifact digest against what the bundle signed,
