@@ -9,8 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Stdio is where a run reads and writes.
@@ -33,33 +34,22 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 	app := newApp(stdio)
 	root := app.rootCommand()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	if _, typed := err.(*cliError); !app.started && !typed {
 		// cobra failed before any command ran: flags, arguments, flag groups.
-		err = usageError(err, "run 'hallmark "+commandPath(args)+"--help' for usage")
+		// cmd is the command it got to, root for an unknown command.
+		err = usageError(err, helpHint(cmd))
 	}
 	app.report(err)
 	return exitCode(err)
 }
 
-func commandPath(args []string) string {
-	var words []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			break
-		}
-		words = append(words, a)
-	}
-	if len(words) > 2 {
-		words = words[:2]
-	}
-	if len(words) == 0 {
-		return ""
-	}
-	return strings.Join(words, " ") + " "
+// helpHint points at the help of the command a usage error is about.
+func helpHint(cmd *cobra.Command) string {
+	return "run '" + cmd.CommandPath() + " --help' for usage"
 }
 
 // report prints an error once, with its hints, unless it was reported

@@ -42,7 +42,7 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	root.SetIn(a.stdio.In)
 	root.SetOut(a.stdio.Out)
 	root.SetErr(a.stdio.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError(err, helpHint(cmd)) })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")

@@ -41,6 +41,9 @@ func (t *trustFlags) options() (trust.Options, error) {
 		Offline:         t.offline,
 		MirrorURL:       firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")),
 	}
+	if o.TrustedRootPath != "" {
+		return o, nil // the mirror is not used
+	}
 	if p := firstNonEmpty(t.tufRoot, os.Getenv("HALLMARK_TUF_ROOT")); p != "" {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -96,6 +99,10 @@ timestamp authorities that verification trusts. By default it is the Sigstore
 public-good root, fetched and verified through TUF and cached in the user cache
 directory (or $HALLMARK_CACHE_DIR); 'verify' refreshes it when it is older than
 a day, and uses the cached copy with --offline.`,
+		Args: cobra.NoArgs,
+		RunE: a.runE(func(*cobra.Command, []string) error {
+			return usageError(errors.New("trust needs a subcommand: update, show or export"), "run 'hallmark trust --help' for usage")
+		}),
 	}
 	cmd.AddCommand(a.trustUpdateCommand(), a.trustShowCommand(), a.trustExportCommand())
 	return cmd

@@ -31,6 +31,7 @@ type verifyOptions struct {
 	trust trustFlags
 
 	minTlogEntries, minTimestamps int
+	minTimestampsSet              bool // --min-timestamps was given
 	insecureIgnoreTlog            bool
 	insecureIgnoreSCT             bool
 }
@@ -72,6 +73,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
   hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
+			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
 			return a.runVerify(cmd.Context(), o, args)
 		}),
 	}
@@ -128,6 +130,17 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 		id.SANRegexp = regexp.QuoteMeta(verify.SignerWorkflowURI(o.signerWorkflow)+"@") + ".*"
 		id.Issuer = verify.GitHubIssuer
 	}
+	// A pattern must be valid on its own: anchoring wraps it in ^(?:...)$,
+	// and an unbalanced one such as "a)|(b" would escape the anchors.
+	for _, p := range []struct{ flag, pattern string }{
+		{"--certificate-identity-regexp", o.identityRegexp},
+		{"--certificate-oidc-issuer-regexp", o.issuerRegexp},
+	} {
+		if _, err := regexp.Compile(p.pattern); err != nil {
+			return nil, usageError(fmt.Errorf("%s %q is not a valid regular expression: %w", p.flag, p.pattern, err),
+				"patterns use Go's RE2 syntax and always match the whole value")
+		}
+	}
 	if o.identity != "" || o.identityRegexp != "" {
 		id.SAN, id.SANRegexp = o.identity, o.identityRegexp
 	}
@@ -166,6 +179,11 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 			return err
 		}
 		policy.Key = pub
+		if !o.minTimestampsSet {
+			// A key-signed bundle's timestamps are checked when present
+			// and required only when asked for (see verify.Policy).
+			policy.MinTimestamps = 0
+		}
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
 			return err
@@ -389,11 +407,21 @@ func verifyHints(r *verify.Result, err error) []string {
 		}
 		return nil
 	}
+	if rej.Hint != "" {
+		return []string{rej.Hint}
+	}
 	switch rej.Cause {
 	case verify.CauseIdentity:
+		if !signerMismatch(rej.Comparisons) {
+			// Only GitHub claims differ: the comparisons show them, and
+			// another --certificate-identity would not help.
+			return nil
+		}
 		return identityHints(r.Signer)
 	case verify.CauseUnknownLog, verify.CauseCertificate:
 		return []string{"if the bundle comes from another Sigstore instance (such as staging or a private one), pass its trusted_root.json with --trusted-root"}
+	case verify.CauseCertTime:
+		return []string{"a short-lived certificate is valid only with a timestamp (RFC 3161 or a log's integrated time) inside its lifetime, and this bundle has none"}
 	case verify.CauseRekorV2TSA:
 		return []string{"Rekor v2 bundles need a timestamp authority: pass a trusted root that lists the instance's TSA with --trusted-root"}
 	case verify.CauseTlog:
@@ -406,6 +434,17 @@ func verifyHints(r *verify.Result, err error) []string {
 		}
 	}
 	return nil
+}
+
+// signerMismatch reports whether the identity (SAN) or the issuer failed the
+// policy, as opposed to only the other claims.
+func signerMismatch(cs []verify.Comparison) bool {
+	for _, c := range cs {
+		if !c.Match && (c.Field == "identity (SAN)" || c.Field == "issuer" || c.Field == "signer workflow") {
+			return true
+		}
+	}
+	return len(cs) == 0
 }
 
 // identityHints suggests the flags that accept the signer that was found,

@@ -39,17 +39,18 @@ type Cause string
 
 // The causes of a rejection.
 const (
-	CauseMalformed   Cause = "malformed-bundle"    // the bundle does not parse or is invalid
-	CauseArtifact    Cause = "artifact-mismatch"   // the artifact is not what was signed
-	CauseSignature   Cause = "bad-signature"       // the signature does not verify
-	CauseIdentity    Cause = "identity-mismatch"   // the signer is not the one the policy asks for
-	CauseSignerKind  Cause = "signer-kind"         // key-signed bundle for a keyless policy or vice versa
-	CauseTlog        Cause = "tlog"                // a transparency log entry does not verify, or too few do
-	CauseUnknownLog  Cause = "unknown-log"         // no log entry comes from a log in the trust root
-	CauseTimestamp   Cause = "timestamp"           // too few verified timestamps
+	CauseMalformed   Cause = "malformed-bundle"     // the bundle does not parse or is invalid
+	CauseArtifact    Cause = "artifact-mismatch"    // the artifact is not what was signed
+	CauseSignature   Cause = "bad-signature"        // the signature does not verify
+	CauseIdentity    Cause = "identity-mismatch"    // the signer is not the one the policy asks for
+	CauseSignerKind  Cause = "signer-kind"          // key-signed bundle for a keyless policy or vice versa
+	CauseTlog        Cause = "tlog"                 // a transparency log entry does not verify, or too few do
+	CauseUnknownLog  Cause = "unknown-log"          // no log entry comes from a log in the trust root
+	CauseTimestamp   Cause = "timestamp"            // too few verified timestamps
 	CauseRekorV2TSA  Cause = "rekor-v2-without-tsa" // a Rekor v2 entry but the root has no TSA
-	CauseCertificate Cause = "certificate"         // the certificate chain or validity fails
-	CauseSCT         Cause = "sct"                 // the certificate transparency proof fails
+	CauseCertificate Cause = "certificate"          // the certificate does not chain to a CA of the trust root
+	CauseCertTime    Cause = "certificate-time"     // the certificate was not valid at the verified signing time
+	CauseSCT         Cause = "sct"                  // the certificate transparency proof fails
 )
 
 func (e *RejectedError) Error() string {

@@ -68,7 +68,8 @@ type Identity struct {
 	Trigger string `json:"trigger,omitempty"`
 }
 
-// Anchor turns a user pattern into one that must match a whole value.
+// Anchor turns a user pattern into one that must match a whole value. The
+// pattern must be valid on its own (Policy validation checks this).
 func Anchor(pattern string) string { return "^(?:" + pattern + ")$" }
 
 // GitHubRepoIdentity returns the identity policy of gh's --repo OWNER/NAME:
@@ -130,7 +131,9 @@ func (id *Identity) validate() error {
 		if re == "" {
 			continue
 		}
-		if _, err := regexp.Compile(Anchor(re)); err != nil {
+		// Valid on its own, so that the anchors wrap all of it: "a)|(b" is
+		// valid once wrapped, as ^(?:a)|(b)$, which is not anchored.
+		if _, err := regexp.Compile(re); err != nil {
 			return policyErr("bad pattern %q: %v", re, err)
 		}
 	}

@@ -32,6 +32,7 @@ type Verifier struct {
 	identity sgverify.CertificateIdentities
 
 	keyless     *sgverify.Verifier // certificate-signed bundles
+	keylessFast *sgverify.Verifier // the same over anchored Fulcio CAs (see anchoredCA), or nil
 	withTlog    *sgverify.Verifier // key-signed bundles, log required
 	keySigned   *sgverify.Verifier // key-signed bundles with TSA timestamps, log ignored
 	keyNoTime   *sgverify.Verifier // key-signed bundles without timestamps, log ignored
@@ -67,7 +68,12 @@ func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
 		if len(trusted.CTLogs()) > 0 && !p.InsecureIgnoreSCT {
 			opts = append(opts, sgverify.WithSignedCertificateTimestamps(1))
 		}
-		v.keyless, err = sgverify.NewVerifier(trusted, opts...)
+		if v.keyless, err = sgverify.NewVerifier(trusted, opts...); err != nil {
+			return nil, err
+		}
+		if fast := withAnchoredCAs(trusted); fast != nil {
+			v.keylessFast, err = sgverify.NewVerifier(fast, opts...)
+		}
 		return v, err
 	}
 
@@ -241,8 +247,11 @@ func (v *Verifier) signsWholeMessage(leaf *x509.Certificate) bool {
 // pick chooses the configured sigstore-go verifier and identity option for b.
 func (v *Verifier) pick(b *bundle.Bundle) (*sgverify.Verifier, sgverify.PolicyOption, error) {
 	switch {
+	case v.keylessFast != nil && len(b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()) <= 1:
+		// No intermediates from the bundle: the trust root's anchors apply.
+		return v.keylessFast, sgverify.WithoutIdentitiesUnsafe(), nil // identity checked in checkIdentity
 	case v.keyless != nil:
-		return v.keyless, sgverify.WithoutIdentitiesUnsafe(), nil // identity checked in checkIdentity
+		return v.keyless, sgverify.WithoutIdentitiesUnsafe(), nil
 	case v.withTlog != nil:
 		return v.withTlog, sgverify.WithKey(), nil
 	}
@@ -389,7 +398,12 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		if hasRekorV2(b) && v.tm != nil && len(v.tm.TimestampingAuthorities()) == 0 {
 			return reject(CauseRekorV2TSA, err, "the bundle's log entry is Rekor v2, which records no time, and the trust root has no timestamp authority")
 		}
-		return reject(CauseTimestamp, err, "no verified timestamp for the signature")
+		if n := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()); n > 0 {
+			r := reject(CauseTimestamp, err, "the bundle's %d RFC 3161 timestamp(s) did not verify against the trust root's timestamp authorities", n)
+			r.Hint = "a bundle from another Sigstore instance carries timestamps of that instance's authority: verify it with that instance's trust root"
+			return r
+		}
+		return reject(CauseTimestamp, err, "too few verified timestamps for the signature")
 	case strings.HasPrefix(msg, "failed to verify leaf certificate"):
 		return v.certificateRejection(err, b)
 	case strings.HasPrefix(msg, "failed to verify signed certificate timestamp"):
@@ -406,13 +420,39 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 }
 
 // certificateRejection explains a certificate that does not verify at the
-// verified signing time, with its validity window.
+// verified signing time: issued by a CA of the trust root but not valid at
+// that time, or not issued by one at all.
 func (v *Verifier) certificateRejection(err error, b *bundle.Bundle) *RejectedError {
-	r := reject(CauseCertificate, err, "the signing certificate was not valid, or does not chain to a Fulcio CA of the trust root, at the verified signing time")
-	if leaf := leafOf(b); leaf != nil {
-		r.Reason += fmt.Sprintf(" (certificate valid %s to %s)", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	leaf := leafOf(b)
+	if leaf == nil {
+		return reject(CauseCertificate, err, "the signing certificate does not verify")
 	}
-	return r
+	window := fmt.Sprintf("valid %s to %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	if v.issuedByTrustedCA(leaf) {
+		return reject(CauseCertTime, err, "the signing certificate (%s) was not valid at the verified signing time", window)
+	}
+	return reject(CauseCertificate, err, "the signing certificate (%s, issued by %q) does not chain to a Fulcio CA of the trust root", window, leaf.Issuer.String())
+}
+
+// issuedByTrustedCA reports whether leaf's signature comes from a CA
+// certificate of the trust root (whatever the time): on the rejection path
+// only, to tell an expired certificate from a foreign one.
+func (v *Verifier) issuedByTrustedCA(leaf *x509.Certificate) bool {
+	if v.tm == nil {
+		return false
+	}
+	for _, ca := range v.tm.FulcioCertificateAuthorities() {
+		f, ok := ca.(*root.FulcioCertificateAuthority)
+		if !ok {
+			continue
+		}
+		for _, c := range append(append([]*x509.Certificate{}, f.Intermediates...), f.Root) {
+			if c != nil && leaf.CheckSignatureFrom(c) == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // compareDigest reports the artifact digest against what the bundle signed,

@@ -2,8 +2,8 @@ package verify_test
 
 import (
 	"bytes"
-	"crypto"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -75,7 +75,9 @@ func makeWorld() (*world, error) {
 		}
 		w.bundles[name], err = f()
 	}
-	mk("blob", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{GitHub: sigtest.DemoClaims()}) })
+	mk("blob", func() ([]byte, error) {
+		return inst.SignBlob(w.artifact, sigtest.Options{GitHub: sigtest.DemoClaims()})
+	})
 	mk("blob-v01", func() ([]byte, error) {
 		return inst.SignBlob(w.artifact, sigtest.Options{BundleVersion: sigtest.BundleV01})
 	})
@@ -253,7 +255,9 @@ func TestVerifyRejects(t *testing.T) {
 			cause: verify.CauseArtifact, field: "artifact digest"},
 		{name: "artifact is not a subject", bundle: "attest", policy: demoPolicy(), artifact: tampered,
 			cause: verify.CauseArtifact, field: "artifact digest"},
-		{name: "certificate expired, no timestamp", bundle: "expired", policy: demoPolicy(), cause: verify.CauseCertificate},
+		{name: "certificate expired, no timestamp", bundle: "expired", policy: demoPolicy(), cause: verify.CauseCertTime},
+		{name: "certificate from another instance", tm: w.other, bundle: "no-tlog", policy: verify.Policy{Identity: demoPolicy().Identity, InsecureIgnoreTlog: true},
+			cause: verify.CauseTimestamp},
 		{name: "no log entry", bundle: "no-tlog", policy: demoPolicy(), cause: verify.CauseTlog},
 		{name: "another instance", tm: w.other, bundle: "blob", policy: demoPolicy(), cause: verify.CauseUnknownLog},
 		{name: "rekor v2 without a TSA in the root", tm: w.noTSA, bundle: "rekor2",
@@ -381,6 +385,8 @@ func TestPolicyValidation(t *testing.T) {
 		{"no SAN", w.tm, keyless("", sigtest.GitHubIssuer)},
 		{"no issuer", w.tm, keyless(sigtest.DemoIdentity, "")},
 		{"bad pattern", w.tm, verify.Policy{Identity: &verify.Identity{SANRegexp: "(", Issuer: sigtest.GitHubIssuer}}},
+		{"pattern escaping the anchors", w.tm, verify.Policy{Identity: &verify.Identity{SANRegexp: "x)|(.*", Issuer: sigtest.GitHubIssuer}}},
+		{"issuer pattern escaping the anchors", w.tm, verify.Policy{Identity: &verify.Identity{SAN: "a", IssuerRegexp: ".*)|(x"}}},
 		{"negative threshold", w.tm, verify.Policy{Identity: demoPolicy().Identity, MinTimestamps: -1}},
 		{"keyless without a root", nil, demoPolicy()},
 		{"key with log but without a root", nil, verify.Policy{Key: key}},
