@@ -466,7 +466,7 @@ func compareDigest(sc sgverify.SignatureContent, res *Result) *Comparison {
 		if want == res.Digest.Value {
 			return nil
 		}
-		return &Comparison{Field: "artifact digest", Expected: res.Digest.Algorithm + ":" + want, Actual: res.Digest.String()}
+		return &Comparison{Field: "artifact digest", Expected: fmt.Sprintf("%q", res.Digest.Algorithm+":"+want), Actual: res.Digest.String()}
 	}
 	if res.Statement == nil {
 		return nil
