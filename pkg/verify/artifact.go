@@ -24,6 +24,9 @@ type Artifact struct {
 	path   string
 	reader io.Reader
 	digest *Digest
+	// streamed is set once the artifact was handed to sigstore-go as a
+	// stream (Ed25519 message signatures): it cannot be verified again.
+	streamed bool
 }
 
 // FileArtifact is the file at path, hashed as a stream when verified.

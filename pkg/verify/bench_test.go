@@ -5,10 +5,12 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -261,4 +263,104 @@ func BenchmarkHashLarge(b *testing.B) {
 			f.Close()
 		}
 	})
+}
+
+// BenchmarkVerifyBatchPublicGood verifies 1,000 real public-good bundles
+// (the 81 CPython release bundles of ../shared, by digest, in turn) with
+// VerifyAll against sigstore-go's verifier called for each in turn. Their
+// Fulcio chains are P-384, as in production.
+func BenchmarkVerifyBatchPublicGood(b *testing.B) {
+	shared := sharedDir(b)
+	if shared == "" {
+		b.Skip("../shared not found")
+	}
+	const n = 1000
+	dir := filepath.Join(shared, "conformance", "data", "cpython-release")
+	rows, err := readManifest(filepath.Join(dir, "manifest.tsv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tm, err := root.NewTrustedRootFromPath(filepath.Join(shared, "conformance", "data", "_production", "trusted_root.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var jobs []verify.Job
+	for i := range n {
+		r := rows[i%len(rows)]
+		a, err := verify.ParseDigest(r["digest"])
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs = append(jobs, verify.Job{Artifact: a, BundlePath: filepath.Join(dir, r["bundle"])})
+	}
+	anyone := verify.Policy{Identity: &verify.Identity{SANRegexp: ".+", IssuerRegexp: "https://.+"}}
+	b.Run("hallmark", func(b *testing.B) {
+		v, err := verify.New(tm, anyone)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			for _, o := range v.VerifyAll(context.Background(), jobs) {
+				if o.Err != nil {
+					b.Fatal(o.Err)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "bundles/s")
+	})
+	b.Run("sigstore-go", func(b *testing.B) {
+		sgv, err := sgverify.NewVerifier(tm, sgverify.WithTransparencyLog(1), sgverify.WithObserverTimestamps(1), sgverify.WithSignedCertificateTimestamps(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			for i, j := range jobs {
+				bb, err := bundle.LoadJSONFromPath(j.BundlePath)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := rows[i%len(rows)]
+				id, err := sgverify.NewShortCertificateIdentity(r["issuer"], "", r["identity"], "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				raw, _ := hex.DecodeString(r["digest"][len("sha256:"):])
+				if _, err := sgv.Verify(bb, sgverify.NewPolicy(sgverify.WithArtifactDigest("sha256", raw), sgverify.WithCertificateIdentity(id))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "bundles/s")
+	})
+}
+
+// readManifest reads a conformance manifest (TSV with a header row).
+func readManifest(path string) ([]map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var header []string
+	var rows []map[string]string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		cols := strings.Split(line, "\t")
+		if header == nil {
+			header = cols
+			continue
+		}
+		row := map[string]string{}
+		for i, h := range header {
+			if i < len(cols) {
+				row[h] = cols[i]
+			}
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	return rows, nil
 }

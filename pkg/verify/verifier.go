@@ -162,6 +162,12 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		return err
 	}
 	out, err := sgv.Verify(b, sgverify.NewPolicy(artifactPolicy, policyOpt))
+	if err != nil && sgv == v.keylessFast && !a.streamed {
+		// The anchored path may only accept: whatever it refuses (such as
+		// a chain through intermediates that only the bundle carries) is
+		// decided by sigstore-go's own path.
+		out, err = v.keyless.Verify(b, sgverify.NewPolicy(artifactPolicy, policyOpt))
+	}
 	if err != nil {
 		return v.explain(err, b, sc, res)
 	}
@@ -225,6 +231,7 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 			return nil, done, err
 		}
 		res.Digest = &Digest{Algorithm: alg, Value: hex.EncodeToString(msg.Digest())}
+		a.streamed = true
 		return sgverify.WithArtifact(r), closeFn, nil
 	}
 	d, err := a.digestOf(ctx, alg)
@@ -247,8 +254,7 @@ func (v *Verifier) signsWholeMessage(leaf *x509.Certificate) bool {
 // pick chooses the configured sigstore-go verifier and identity option for b.
 func (v *Verifier) pick(b *bundle.Bundle) (*sgverify.Verifier, sgverify.PolicyOption, error) {
 	switch {
-	case v.keylessFast != nil && len(b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()) <= 1:
-		// No intermediates from the bundle: the trust root's anchors apply.
+	case v.keylessFast != nil:
 		return v.keylessFast, sgverify.WithoutIdentitiesUnsafe(), nil // identity checked in checkIdentity
 	case v.keyless != nil:
 		return v.keyless, sgverify.WithoutIdentitiesUnsafe(), nil
