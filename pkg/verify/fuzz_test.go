@@ -3,8 +3,10 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"go/build"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
@@ -54,6 +56,14 @@ func FuzzVerifyBundle(f *testing.F) {
 	seeds := 0
 	for _, b := range own {
 		f.Add(b)
+		seeds++
+	}
+	for _, p := range sigstoreGoTestBundles() {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
 		seeds++
 	}
 	if shared := sharedDir(f); shared != "" {
@@ -109,4 +119,25 @@ func FuzzVerifyBundle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sigstoreGoTestBundles lists the real bundles sigstore-go ships as test
+// data (pkg/testing/data/bundles), found in the module cache; none when the
+// cache is elsewhere.
+func sigstoreGoTestBundles() []string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	modcache := os.Getenv("GOMODCACHE")
+	if modcache == "" {
+		modcache = filepath.Join(build.Default.GOPATH, "pkg", "mod")
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/sigstore/sigstore-go" {
+			paths, _ := filepath.Glob(filepath.Join(modcache, "github.com", "sigstore", "sigstore-go@"+d.Version, "pkg", "testing", "data", "bundles", "*.json"))
+			return paths
+		}
+	}
+	return nil
 }
