@@ -27,9 +27,30 @@ const (
 	FileTampered       = "tampered.txt"
 	FileOtherKey       = "key-other.pub"
 	FileMalformed      = "malformed.sigstore.json"
-	FileOtherRoot      = "other-root.json"
-	FileReadme         = "README.txt"
+	// FileSBOMAttestation is an SBOM attestation (CycloneDX) about
+	// artifact.txt.
+	FileSBOMAttestation = "sbom.sigstore.json"
+	FileOtherRoot       = "other-root.json"
+	FileReadme          = "README.txt"
 )
+
+// CycloneDXPredicate is the in-toto predicate type of CycloneDX SBOMs.
+const CycloneDXPredicate = "https://cyclonedx.org/bom"
+
+// SBOMPackagePURL is the one component of the SBOM attestation fixture.
+const SBOMPackagePURL = "pkg:npm/lodash@4.17.15"
+
+// sbomPredicate is a minimal CycloneDX 1.6 SBOM naming one npm package.
+func sbomPredicate() map[string]any {
+	return map[string]any{
+		"bomFormat":   "CycloneDX",
+		"specVersion": "1.6",
+		"version":     1,
+		"components": []any{map[string]any{
+			"type": "library", "bom-ref": SBOMPackagePURL, "name": "lodash", "version": "4.17.15", "purl": SBOMPackagePURL,
+		}},
+	}
+}
 
 // KeyFile is the name of the PEM public key of the given kind.
 func KeyFile(kind string) string { return "key-" + kind + ".pub" }
@@ -183,6 +204,14 @@ func addKeylessFiles(s *fixtureSet, inst *Instance) {
 		blob(with(func(o *Options) { o.NoTlog = true })))
 	s.add(FileReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from the demo release workflow (source repo and build config are the demo's)",
 		blob(Options{Identity: ReusableIdentity, Issuer: GitHubIssuer, GitHub: ReusableClaims()}))
+	s.add(FileSBOMAttestation, "DSSE in-toto statement about artifact.txt whose predicate is a CycloneDX 1.6 SBOM listing "+SBOMPackagePURL+", signed like artifact.txt.sigstore.json",
+		func() ([]byte, error) {
+			st, err := Statement(FileArtifact, artifact, CycloneDXPredicate, sbomPredicate())
+			if err != nil {
+				return nil, err
+			}
+			return inst.Attest(st, demo)
+		})
 	s.add(FileMalformed, "artifact.txt.sigstore.json truncated: not valid JSON",
 		func() ([]byte, error) {
 			b := s.data(FileArtifactBundle)

@@ -27,7 +27,16 @@ type Artifact struct {
 	// streamed is set once the artifact was handed to sigstore-go as a
 	// stream (Ed25519 message signatures): it cannot be verified again.
 	streamed bool
+	// statementOnly: no artifact; see StatementOnly.
+	statementOnly bool
 }
+
+// StatementOnly stands for no artifact at all: the bundle must be a DSSE
+// attestation, whose signature, signer and log entries are verified but
+// whose subjects are not matched against anything. It is for attestations
+// read for their content (an SBOM to scan) when the artifact they describe
+// is not at hand; callers should say that the subject went unchecked.
+func StatementOnly(name string) Artifact { return Artifact{Name: name, statementOnly: true} }
 
 // FileArtifact is the file at path, hashed as a stream when verified.
 func FileArtifact(path string) Artifact { return Artifact{Name: path, path: path} }

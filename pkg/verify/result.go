@@ -1,6 +1,9 @@
 package verify
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SchemaVersion is the version of the JSON document that Report encodes.
 // It changes only when a field changes meaning or disappears.
@@ -91,6 +94,9 @@ type Statement struct {
 	Type          string    `json:"type,omitempty"`
 	PredicateType string    `json:"predicateType,omitempty"`
 	Subjects      []Subject `json:"subjects,omitempty"`
+	// Predicate is the raw predicate of a verified statement, for callers
+	// that read it (an SBOM to scan); it is not part of the JSON report.
+	Predicate json.RawMessage `json:"-"`
 }
 
 // Subject is one in-toto subject: a name and its digests by algorithm.

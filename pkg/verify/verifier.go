@@ -208,6 +208,9 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 			return nil, done, err
 		}
 		res.Statement = st
+		if a.statementOnly {
+			return sgverify.WithoutArtifactUnsafe(), done, nil
+		}
 		alg := subjectAlgorithm(st.Subjects)
 		if alg == "" {
 			return nil, done, reject(CauseMalformed, nil, "the in-toto statement has no subject with a sha256, sha384 or sha512 digest")
@@ -223,6 +226,9 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 	msg := sc.MessageSignatureContent()
 	if msg == nil {
 		return nil, done, reject(CauseMalformed, nil, "the bundle has neither a message signature nor a DSSE envelope")
+	}
+	if a.statementOnly {
+		return nil, done, reject(CauseArtifact, nil, "the bundle holds a message signature, not an attestation: it can only be verified against its artifact")
 	}
 	alg := digestAlgorithmName(msg.DigestAlgorithm())
 	if v.signsWholeMessage(leaf) && a.digest == nil {
@@ -568,14 +574,15 @@ func summarize(payloadType string, payload string) (*Statement, error) {
 		return nil, reject(CauseMalformed, err, "the DSSE payload is not valid base64")
 	}
 	var hdr struct {
-		Type          string    `json:"_type"`
-		PredicateType string    `json:"predicateType"`
-		Subject       []Subject `json:"subject"`
+		Type          string          `json:"_type"`
+		PredicateType string          `json:"predicateType"`
+		Subject       []Subject       `json:"subject"`
+		Predicate     json.RawMessage `json:"predicate"`
 	}
 	if err := json.Unmarshal(raw, &hdr); err != nil {
 		return nil, reject(CauseMalformed, err, "the DSSE payload is not a JSON in-toto statement")
 	}
-	st.Type, st.PredicateType, st.Subjects = hdr.Type, hdr.PredicateType, hdr.Subject
+	st.Type, st.PredicateType, st.Subjects, st.Predicate = hdr.Type, hdr.PredicateType, hdr.Subject, hdr.Predicate
 	return st, nil
 }
 

@@ -532,3 +532,26 @@ func parseKey(t testing.TB, pemData []byte) crypto.PublicKey {
 	}
 	return pub
 }
+
+// StatementOnly checks an attestation's signature and signer, and hands
+// back its predicate, without an artifact; message signatures need one.
+func TestStatementOnly(t *testing.T) {
+	w := getWorld(t)
+	v := mustVerifier(t, w.tm, demoPolicy())
+	r, err := run(t, v, w.bundles["attest"], verify.StatementOnly("sbom"))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if !r.Verified || r.Statement == nil || len(r.Statement.Predicate) == 0 || r.Digest != nil {
+		t.Errorf("result = %+v, want a verified statement with its predicate and no digest", r)
+	}
+	_, err = run(t, v, w.bundles["blob"], verify.StatementOnly("sbom"))
+	var rej *verify.RejectedError
+	if !errors.As(err, &rej) || rej.Cause != verify.CauseArtifact {
+		t.Errorf("message signature: err = %v, want an artifact rejection", err)
+	}
+	wrong := mustVerifier(t, w.tm, keyless("someone@example.com", sigtest.GitHubIssuer))
+	if _, err := run(t, wrong, w.bundles["attest"], verify.StatementOnly("sbom")); !verify.IsRejected(err) {
+		t.Errorf("wrong signer: err = %v, want a rejection", err)
+	}
+}
