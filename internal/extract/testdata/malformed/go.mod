@@ -1,0 +1,4 @@
+module example.com/x
+
+require (
+	github.com/a/b
