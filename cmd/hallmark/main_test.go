@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,6 +122,8 @@ func TestScripts(t *testing.T) {
 			"exit":     cmdExit,
 			"agecache": cmdAgeCache,
 			"mirror":   cmdMirror,
+			"serve":    cmdServe,
+			"zip":      cmdZip,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -283,4 +286,38 @@ func copyDir(dst, src string) error {
 		}
 	}
 	return nil
+}
+
+// cmdServe serves a directory of the script over HTTP on 127.0.0.1 at
+// $SERVE_URL, for as long as the script runs ("serve DIR").
+func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: serve DIR")
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	ts.Defer(srv.Close)
+	ts.Setenv("SERVE_URL", srv.URL)
+}
+
+// cmdZip writes a zip of the given files, stored under their base names
+// ("zip OUT FILE..."), as osv.dev's all.zip exports are laid out.
+func cmdZip(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: zip OUT FILE...")
+	}
+	out := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(out), 0o755))
+	f, err := os.Create(out)
+	ts.Check(err)
+	zw := zip.NewWriter(f)
+	for _, name := range args[1:] {
+		data, err := os.ReadFile(ts.MkAbs(name))
+		ts.Check(err)
+		w, err := zw.Create(filepath.Base(name))
+		ts.Check(err)
+		_, err = w.Write(data)
+		ts.Check(err)
+	}
+	ts.Check(zw.Close())
+	ts.Check(f.Close())
 }

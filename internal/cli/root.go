@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -33,8 +35,12 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if a.output != "text" && a.output != "json" {
-				return usageError(fmt.Errorf("--output must be text or json, not %q", a.output))
+			formats := []string{"text", "json"}
+			if f, ok := cmd.Annotations[outputFormats]; ok {
+				formats = strings.Split(f, ",")
+			}
+			if !slices.Contains(formats, a.output) {
+				return usageError(fmt.Errorf("--output must be %s, not %q", oneOf(formats), a.output))
 			}
 			return nil
 		},
@@ -46,8 +52,20 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
-	root.AddCommand(a.verifyCommand(), a.trustCommand(), a.versionCommand())
+	root.AddCommand(a.verifyCommand(), a.signCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
 	return root
+}
+
+// outputFormats is the command annotation listing the --output formats a
+// command accepts beyond the default text and json.
+const outputFormats = "hallmark/output-formats"
+
+// oneOf renders choices for a message: "a or b", "one of a, b, c".
+func oneOf(choices []string) string {
+	if len(choices) == 2 {
+		return choices[0] + " or " + choices[1]
+	}
+	return "one of " + strings.Join(choices, ", ")
 }
 
 // runE wraps a command's body: from here on, errors are the command's own

@@ -77,8 +77,15 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			return a.runVerify(cmd.Context(), o, args)
 		}),
 	}
+	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
+	o.bindPolicy(cmd)
+	return cmd
+}
+
+// bindPolicy binds the policy and trust flags (shared by verify and by
+// scan --attestation) and declares which exclude each other.
+func (o *verifyOptions) bindPolicy(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
 	f.StringVar(&o.identity, "certificate-identity", "", "the signer identity (certificate SAN) that must match exactly")
 	f.StringVar(&o.identityRegexp, "certificate-identity-regexp", "", "a pattern the whole signer identity must match")
 	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "the OIDC issuer that must match exactly")
@@ -100,7 +107,6 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		"certificate-oidc-issuer-regexp", "repo", "signer-workflow", "source-ref", "source-digest", "trigger"} {
 		cmd.MarkFlagsMutuallyExclusive("key", id)
 	}
-	return cmd
 }
 
 // identityFlagsSet reports whether any keyless policy flag was given.
@@ -156,11 +162,26 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 	if err != nil {
 		return err
 	}
+	v, err := a.verifier(ctx, o, jobs[0].BundlePath)
+	if err != nil {
+		return err
+	}
+	results := v.VerifyAll(ctx, jobs)
+	return a.reportVerify(results)
+}
+
+// verifier turns the policy and trust flags into a Verifier, warning about
+// unsafe choices; bundlePath is read only for the hint of a missing policy.
+func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string) (*verify.Verifier, error) {
 	if o.insecureIgnoreTlog {
 		a.warnf("--insecure-ignore-tlog: bundles are accepted without proof that the signature was logged")
 	}
 	if o.insecureIgnoreSCT {
 		a.warnf("--insecure-ignore-sct: certificates are accepted without certificate transparency proof")
+	}
+	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
+		return nil, usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
+			"to accept bundles without a log entry, use --insecure-ignore-tlog")
 	}
 	policy := verify.Policy{
 		MinTlogEntries:     o.minTlogEntries,
@@ -168,15 +189,12 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 		InsecureIgnoreTlog: o.insecureIgnoreTlog,
 		InsecureIgnoreSCT:  o.insecureIgnoreSCT,
 	}
-	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
-		return usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
-			"to accept bundles without a log entry, use --insecure-ignore-tlog")
-	}
+	var err error
 	switch {
 	case o.keyPath != "":
 		pub, err := readKey(o.keyPath)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		policy.Key = pub
 		if !o.minTimestampsSet {
@@ -186,29 +204,27 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 		}
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkIdentityComplete(policy.Identity); err != nil {
-			return err
+			return nil, err
 		}
 	default:
-		return a.noPolicyError(jobs[0].BundlePath)
+		return nil, a.noPolicyError(bundlePath)
 	}
-
 	var tm root.TrustedMaterial
 	if policy.Key == nil || !o.insecureIgnoreTlog || o.trust.explicit() {
 		r, err := a.loadTrust(ctx, &o.trust)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tm = r.Trusted
 	}
 	v, err := verify.New(tm, policy)
 	if err != nil {
-		return usageError(err)
+		return nil, usageError(err)
 	}
-	results := v.VerifyAll(ctx, jobs)
-	return a.reportVerify(results)
+	return v, nil
 }
 
 // checkIdentityComplete insists on both halves of a keyless identity.

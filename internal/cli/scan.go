@@ -1,0 +1,320 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/atomicfile"
+	"github.com/hallmark-dev/hallmark/internal/extract"
+	"github.com/hallmark-dev/hallmark/internal/osvdb"
+	"github.com/hallmark-dev/hallmark/internal/scanreport"
+	"github.com/hallmark-dev/hallmark/pkg/scan"
+	"github.com/hallmark-dev/hallmark/pkg/verify"
+)
+
+// scanOptions are the scan command's flags.
+type scanOptions struct {
+	dbDir           string
+	apiURL          string
+	failOn          string
+	noDev           bool
+	ignoreFile      string
+	vexFiles        []string
+	allowIncomplete bool
+	outputFile      string
+
+	attestation string
+	subject     string
+	att         verifyOptions
+}
+
+// ignoreFileName is the osv-scanner configuration file hallmark honours.
+const ignoreFileName = "osv-scanner.toml"
+
+func (a *app) scanCommand() *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [flags] [PATH...]",
+		Short: "Find known vulnerabilities (OSV) in lockfiles, SBOMs and attested SBOMs",
+		Long: `Scan lockfiles, manifests, SBOMs and directories (default: the current one) for
+packages with known vulnerabilities in the OSV database: online through the
+osv.dev API, or with --offline against the local database that 'hallmark db'
+imports or updates.
+
+Matching follows the OSV schema range by range, per ecosystem version order;
+unpinned requirements (>=, ranges) are listed as not checked, never matched
+against their floor. Findings of one vulnerability under several ids (CVE,
+GHSA, PYSEC, GO) are one finding.
+
+Suppress findings with an osv-scanner.toml ([[IgnoredVulns]] id, ignoreUntil,
+reason; found next to a scanned directory, or --ignore-file) or OpenVEX
+statements (--vex); suppressed findings stay in every report, marked.
+
+--attestation FILE scans the SBOM inside a Sigstore bundle: the bundle is
+verified first, with the same policy flags as 'hallmark verify'.
+
+Exit codes: 0 no finding at or above --fail-on (default: any finding),
+3 findings, 1 could not complete, 2 usage error. No packages found is 0 with a
+warning.`,
+		Example: `  hallmark scan .
+  hallmark scan --offline --fail-on high -o sarif --output-file scan.sarif package-lock.json
+  hallmark scan --attestation sbom.sigstore.json --repo OWNER/NAME`,
+		Annotations: map[string]string{outputFormats: strings.Join(scanreport.Formats, ",")},
+		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
+			o.att.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			return a.runScan(cmd.Context(), o, args)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dbDir, "db", "", "local vulnerability database `DIR` (default: hallmark/osv in the user cache directory)")
+	f.StringVar(&o.apiURL, "api-url", "", "OSV API base `URL` (env HALLMARK_OSV_API; default "+osvdb.DefaultAPIURL+")")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 3 only for findings at or above `LEVEL`: low, medium, high or critical (default: any finding)")
+	f.BoolVar(&o.noDev, "no-dev", false, "leave out packages only used for development (npm dev, Maven test, ...)")
+	f.StringVar(&o.ignoreFile, "ignore-file", "", "osv-scanner.toml-style `FILE` of ignored vulnerabilities")
+	f.StringArrayVar(&o.vexFiles, "vex", nil, "OpenVEX `FILE` whose not_affected and fixed statements suppress findings (repeatable)")
+	f.BoolVar(&o.allowIncomplete, "allow-incomplete", false, "with --offline, warn instead of failing when the database lacks a scanned ecosystem")
+	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
+	f.StringVar(&o.attestation, "attestation", "", "scan the SBOM attested in this Sigstore bundle `FILE` (verified first)")
+	f.StringVar(&o.subject, "attestation-subject", "", "with --attestation, the artifact `FILE` the attestation must be about")
+	o.att.bindPolicy(cmd)
+	// One --offline for both the vulnerability data and the trust root of
+	// --attestation.
+	f.Lookup("offline").Usage = "never use the network: the local vulnerability database, and --trusted-root or the cached trust root"
+	return cmd
+}
+
+func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error {
+	min := scan.LevelUnknown
+	if o.failOn != "" {
+		l, ok := scan.ParseLevel(o.failOn)
+		if !ok {
+			return usageError(fmt.Errorf("--fail-on must be low, medium, high or critical, not %q", o.failOn))
+		}
+		min = l
+	}
+	if o.subject != "" && o.attestation == "" {
+		return usageError(errors.New("--attestation-subject needs --attestation"))
+	}
+	if o.attestation == "" && len(args) == 0 {
+		args = []string{"."}
+	}
+	opts := scan.Options{Scanner: scan.Scanner{Name: "hallmark", Version: buildVersion().Version}, AllowIncomplete: o.allowIncomplete}
+	if err := a.loadSuppressions(o, args, &opts); err != nil {
+		return err
+	}
+
+	pkgs, err := a.scanPackages(ctx, o, args)
+	if err != nil {
+		return err
+	}
+	if len(pkgs) == 0 {
+		a.warnf("no packages found in %s", strings.Join(args, ", "))
+	}
+
+	src, closeSrc, err := a.scanSource(o)
+	if err != nil {
+		return err
+	}
+	defer closeSrc()
+	res, err := scan.Scan(ctx, src, pkgs, opts)
+	var missing *scan.MissingEcosystemError
+	switch {
+	case errors.As(err, &missing):
+		return withHint(err, "import or download that data with 'hallmark db import PATH' or 'hallmark db update --ecosystem NAME', or pass --allow-incomplete")
+	case errors.Is(err, osvdb.ErrUnreachable):
+		return withHint(err, "check the network, or scan with --offline against a local database ('hallmark db update')")
+	case err != nil:
+		return err
+	}
+	for _, w := range res.Warnings {
+		if w.Package != nil {
+			a.warnf("%s %s %s: %s", w.Package.Ecosystem, w.Package.Name, w.Package.Version, w.Message)
+		} else {
+			a.warnf("%s", w.Message)
+		}
+	}
+	if err := a.writeReport(o, res); err != nil {
+		return err
+	}
+	if n := len(scan.FailOn(res.Findings, min)); n > 0 {
+		if a.output != "text" || o.outputFile != "" {
+			a.errorf("%s", scanreport.Summary(res))
+		}
+		return errReported{ExitRejected}
+	}
+	return nil
+}
+
+// scanPackages extracts packages from the paths, or from the attested SBOM.
+func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, error) {
+	eo := extract.Options{NoDev: o.noDev}
+	var pkgs []scan.Package
+	if o.attestation != "" {
+		p, err := a.attestedPackages(ctx, o, eo)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p...)
+		if len(args) == 0 {
+			return pkgs, nil
+		}
+	}
+	res, err := extract.Extract(ctx, args, eo)
+	if err != nil {
+		if errors.Is(err, extract.ErrUnknownFormat) {
+			return nil, withHint(err, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
+		}
+		return nil, err
+	}
+	for _, w := range res.Warnings {
+		a.warnf("%s", w)
+	}
+	for _, f := range res.Files {
+		a.verbosef("read %s (%s): %d packages", f.Path, f.Extractor, f.Packages)
+	}
+	return append(pkgs, res.Packages...), nil
+}
+
+// attestedPackages verifies the attestation bundle and extracts the SBOM of
+// its predicate.
+func (a *app) attestedPackages(ctx context.Context, o *scanOptions, eo extract.Options) ([]scan.Package, error) {
+	v, err := a.verifier(ctx, &o.att, o.attestation)
+	if err != nil {
+		return nil, err
+	}
+	b, err := verify.ReadBundle(o.attestation)
+	if err != nil {
+		return nil, a.attestationError(o.attestation, err)
+	}
+	art := verify.StatementOnly(o.attestation)
+	if o.subject != "" {
+		art = verify.FileArtifact(o.subject)
+	}
+	res, err := v.Verify(ctx, b, art)
+	if err != nil {
+		return nil, a.attestationError(o.attestation, err)
+	}
+	if o.subject == "" {
+		a.warnf("%s: the attestation's signature and signer verified, but not that it describes your artifact; pass --attestation-subject FILE to check that", o.attestation)
+	}
+	st := res.Statement
+	hint := sbomHint(st.PredicateType)
+	if hint == "" {
+		return nil, &cliError{code: ExitRejected, err: fmt.Errorf("%s: the attestation's predicate type is %q, not an SPDX or CycloneDX SBOM", o.attestation, st.PredicateType)}
+	}
+	ex, err := extract.ExtractSBOM(ctx, o.attestation, st.Predicate, hint, eo)
+	if err != nil {
+		return nil, fmt.Errorf("reading the attested SBOM: %w", err)
+	}
+	a.verbosef("%s: %s SBOM signed by %s with %d packages", o.attestation, hint, describeSigner(res), len(ex.Packages))
+	return ex.Packages, nil
+}
+
+// attestationError reports a bundle that did not verify the way verify
+// does (with its comparisons and hints) and keeps the exit code.
+func (a *app) attestationError(path string, err error) error {
+	r := &verify.Result{Artifact: path, Bundle: path}
+	a.printFailure(r, err)
+	return errReported{exitCode(err)}
+}
+
+// sbomHint names the SBOM format of an in-toto predicate type.
+func sbomHint(predicateType string) string {
+	switch {
+	case strings.HasPrefix(predicateType, "https://spdx.dev/Document"):
+		return "spdx"
+	case strings.HasPrefix(predicateType, "https://cyclonedx.org/bom"):
+		return "cyclonedx"
+	}
+	return ""
+}
+
+// scanSource opens the local database (--offline) or the osv.dev client.
+func (a *app) scanSource(o *scanOptions) (scan.Source, func(), error) {
+	if !o.att.trust.offline {
+		return &osvdb.Client{BaseURL: firstNonEmpty(o.apiURL, os.Getenv("HALLMARK_OSV_API"))}, func() {}, nil
+	}
+	dir, err := dbDir(o.dbDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := osvdb.Open(dir)
+	if errors.Is(err, osvdb.ErrNoDatabase) {
+		return nil, nil, withHint(fmt.Errorf("--offline: %w in %s", err, dir),
+			"create it with 'hallmark db update' (online) or 'hallmark db import PATH' (from osv.dev exports), or pass --db DIR")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() { _ = db.Close() }, nil
+}
+
+func dbDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	return osvdb.DefaultDir()
+}
+
+// loadSuppressions reads the ignore file (given, or osv-scanner.toml next
+// to a scanned directory) and the VEX documents.
+func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options) error {
+	path := o.ignoreFile
+	if path == "" {
+		for _, arg := range args {
+			if st, err := os.Stat(arg); err == nil && st.IsDir() {
+				if p := filepath.Join(arg, ignoreFileName); fileExists(p) {
+					path = p
+					a.verbosef("using ignore file %s", p)
+					break
+				}
+			}
+		}
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading ignore file: %w", err)
+		}
+		if opts.Ignore, err = scan.ParseIgnoreFile(path, data); err != nil {
+			return withHint(err, "the ignore file follows osv-scanner.toml: [[IgnoredVulns]] entries with id, ignoreUntil and reason")
+		}
+	}
+	for _, p := range o.vexFiles {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading VEX document: %w", err)
+		}
+		doc, err := scan.ParseVEX(p, data)
+		if err != nil {
+			return withHint(err, "--vex takes OpenVEX JSON documents (https://openvex.dev)")
+		}
+		opts.VEX = append(opts.VEX, doc)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// writeReport renders the result to stdout or, atomically, to a file.
+func (a *app) writeReport(o *scanOptions, res *scan.Result) error {
+	render := func(w io.Writer) error { return scanreport.Render(w, a.output, res) }
+	if o.outputFile == "" {
+		return render(a.stdio.Out)
+	}
+	if err := atomicfile.WriteFrom(o.outputFile, 0o644, render); err != nil {
+		return fmt.Errorf("writing %s: %w", o.outputFile, err)
+	}
+	a.verbosef("wrote %s", o.outputFile)
+	return nil
+}

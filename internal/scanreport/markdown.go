@@ -1,0 +1,40 @@
+package scanreport
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hallmark-dev/hallmark/pkg/scan"
+)
+
+// Markdown writes a summary and a findings table for a pull request
+// comment or a job summary.
+func Markdown(w io.Writer, r *scan.Result) error {
+	fmt.Fprintf(w, "## Vulnerability scan\n\n%s.\n", Summary(r))
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\n| Package | Version | Ecosystem | Vulnerability | Severity | Fixed in | Source |\n")
+		fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, f := range sorted(r) {
+			id := fmt.Sprintf("[%s](%s)", f.ID, osvURL(f.ID))
+			if f.Suppressed != nil {
+				id = "~~" + id + "~~ (suppressed: " + mdEscape(firstNonEmpty(f.Suppressed.Reason, f.Suppressed.Justification, f.Suppressed.Status)) + ")"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n",
+				mdEscape(f.Package.Name), mdEscape(f.Package.Version), f.Package.Ecosystem, id,
+				severityText(f.Severity), mdEscape(orDash(strings.Join(f.FixedVersions, ", "))), mdEscape(orDash(f.Package.Location.Path)))
+		}
+	}
+	if len(r.Unpinned) > 0 {
+		fmt.Fprintf(w, "\nNot checked (not pinned to a version):\n\n")
+		for _, p := range r.Unpinned {
+			fmt.Fprintf(w, "- `%s %s` (%s, %s)\n", p.Name, p.Requirement, p.Ecosystem, orDash(p.Location.Path))
+		}
+	}
+	return nil
+}
+
+// mdEscape keeps user text from breaking the table.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
