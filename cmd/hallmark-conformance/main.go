@@ -7,7 +7,13 @@
 //	    (--key K | --certificate-identity I --certificate-oidc-issuer O) \
 //	    [--trusted-root T] FILE_OR_DIGEST
 //
-// runs 'hallmark verify --offline' with the same flags.
+// runs 'hallmark verify --offline' with the same flags, and
+//
+//	hallmark-conformance sign-bundle [--in-toto] --identity-token T --bundle OUT \
+//	    [--trusted-root F] [--signing-config F] FILE
+//
+// runs 'hallmark sign --oidc-disable-ambient-providers' with the same flags:
+// the token is the one given, never one from the environment.
 package main
 
 import (
@@ -25,12 +31,15 @@ func main() {
 func run(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: hallmark-conformance verify-bundle [flags] FILE_OR_DIGEST")
+		fmt.Fprintln(os.Stderr, "       hallmark-conformance sign-bundle [--in-toto] --identity-token T --bundle OUT [--trusted-root F] [--signing-config F] FILE")
 		return cli.ExitUsage
 	}
 	stdio := cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	switch args[0] {
 	case "verify-bundle":
 		return cli.Run(context.Background(), append([]string{"verify", "--offline"}, args[1:]...), stdio)
+	case "sign-bundle":
+		return cli.Run(context.Background(), append([]string{"sign", "--oidc-disable-ambient-providers"}, args[1:]...), stdio)
 	}
 	fmt.Fprintf(os.Stderr, "hallmark-conformance: unsupported command %q\n", args[0])
 	return cli.ExitUsage
