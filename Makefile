@@ -10,7 +10,7 @@ PROD_ROOT := $(CONF)/data/_production/trusted_root.json
 BENCHTIME ?= 1s
 FUZZTIME  ?= 10s
 
-.PHONY: all build test lint unit conformance bench fuzz demo docs clean
+.PHONY: all build test lint unit conformance e2e e2e-if-possible interop bench fuzz demo docs clean
 
 all: build
 
@@ -18,8 +18,8 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/hallmark ./cmd/hallmark-conformance
 
-## test: formatting, vet, staticcheck, the race-enabled test suite and the conformance vectors
-test: lint unit conformance
+## test: formatting, vet, staticcheck, the race-enabled test suite, the conformance vectors and e2e
+test: lint unit conformance e2e-if-possible
 
 lint:
 	@out=$$(gofmt -l cmd internal pkg); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -45,6 +45,20 @@ conformance: build
 		bash $(CONF)/run-conformance.sh -j 2 -r $(PROD_ROOT) -m $(CONF)/data/extra/manifest.tsv bin/hallmark-conformance; \
 		rm -rf "$$HALLMARK_CACHE_DIR"; \
 	fi
+
+## e2e: sign and verify against a real Sigstore stack (Fulcio, Rekor v2, TSA, an OIDC issuer) on
+## 127.0.0.1 in a private network namespace; the servers are built once into ~/.cache/hallmark-e2e
+e2e: build
+	@bash internal/e2e/e2e.sh
+
+# make test runs e2e where it can (Linux, 'unshare -n' works) and says why when it cannot
+e2e-if-possible: build
+	@if why=$$(bash internal/e2e/e2e.sh check); then bash internal/e2e/e2e.sh; \
+	else echo "e2e: SKIPPED: $$why"; fi
+
+## interop: e2e against cosign v3 too (verify-blob of the stack's bundles, sign-blob --key to hallmark)
+interop: build
+	@bash internal/e2e/e2e.sh interop
 
 ## bench: the benchmarks (BENCHTIME=5s for steadier numbers)
 bench: build

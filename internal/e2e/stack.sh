@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# A real Sigstore instance on 127.0.0.1 for the e2e tests: our OIDC issuer,
+# Fulcio (ephemeral CA, no CT log), Rekor v2 (rekor-tiles posix) and the
+# timestamp authority (memory signer), at the versions internal/e2e/tools pins.
+#
+#   stack.sh build [cosign]   build the servers once into the cache (needs the
+#                             module proxy); prints the directory of binaries
+#   stack.sh run CMD...       inside a private network namespace (unshare -n):
+#                             start the stack, run CMD with the instance in its
+#                             environment, stop the stack, exit with CMD's code
+#
+# CMD sees HALLMARK_E2E_DIR (trusted_root.json, signing_config.json),
+# HALLMARK_E2E_ISSUER, HALLMARK_E2E_TOKEN_URL and HALLMARK_E2E_TILES_URL.
+# Work files and server logs go to $HALLMARK_E2E_WORK (default a temporary
+# directory, removed when CMD passes; its path is printed).
+set -euo pipefail
+E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLS=$E2E/tools
+CACHE=${HALLMARK_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hallmark-e2e}
+# The binaries are keyed by what decides them: the tools module's versions
+# (go.mod, go.sum) and the source of its own program.
+KEY=$(cd "$TOOLS" && cat go.mod go.sum instance/*.go | sha256sum | cut -c1-16)
+BIN=$CACHE/bin-$KEY
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+build() {
+	export CGO_ENABLED=0 GOFLAGS=-trimpath
+	if [ ! -x "$BIN/instance" ]; then
+		local tmp t0
+		tmp=$(mktemp -d "$CACHE/tmp-XXXXXX") t0=$(date +%s%N)
+		echo "e2e: building fulcio, rekor-server (posix), timestamp-server into $BIN (once)" >&2
+		if ! go -C "$TOOLS" build -o "$tmp/" github.com/sigstore/fulcio \
+			github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix \
+			github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server ./instance >&2; then
+			rm -rf "$tmp"
+			exit 1
+		fi
+		mv "$tmp/posix" "$tmp/rekor-server-posix"
+		# A directory rename is atomic: the cache holds a complete set or none.
+		mv -T "$tmp" "$BIN" 2>/dev/null || rm -rf "$tmp"
+		echo "e2e: servers built in $(ms "$t0") ms" >&2
+	fi
+	if [ "${1:-}" = cosign ] && [ ! -x "$BIN/cosign" ]; then
+		local t0
+		t0=$(date +%s%N)
+		echo "e2e: building cosign into $BIN (once)" >&2
+		if ! go -C "$TOOLS" build -o "$BIN/cosign.tmp.$$" github.com/sigstore/cosign/v3/cmd/cosign >&2; then
+			rm -f "$BIN/cosign.tmp.$$"
+			exit 1
+		fi
+		mv "$BIN/cosign.tmp.$$" "$BIN/cosign"
+		echo "e2e: cosign built in $(ms "$t0") ms" >&2
+	fi
+	echo "$BIN"
+}
+
+# The addresses, fixed: the namespace is ours alone.
+OIDC=127.0.0.1:5556 FULCIO=127.0.0.1:5555 FULCIO_GRPC=5554 REKOR=127.0.0.1:3003 TILES=127.0.0.1:3080 TSA=127.0.0.1:3004
+
+PIDS=()
+start() { # start NAME CMD...
+	local name=$1
+	shift
+	"$@" >"$W/logs/$name.log" 2>&1 </dev/null &
+	PIDS+=("$!")
+}
+
+# stop: SIGTERM every server we started, by PID; SIGKILL what is left after 10 s.
+stop() {
+	local p i
+	[ ${#PIDS[@]} -gt 0 ] || return 0
+	kill "${PIDS[@]}" 2>/dev/null || true
+	for i in $(seq 100); do
+		local alive=0
+		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	kill -9 "${PIDS[@]}" 2>/dev/null || true
+	wait "${PIDS[@]}" 2>/dev/null || true
+	PIDS=()
+}
+
+run() {
+	: "${HALLMARK_E2E_OIDCISSUER:?set it to the built internal/e2e/cmd/oidcissuer}"
+	[ -x "$BIN/instance" ] || { echo "e2e: servers not built: run $0 build first" >&2; exit 1; }
+	# Fixed ports and servers that bind more than they are told (the TSA's
+	# metrics on :2112) belong in a namespace of their own, never the host's.
+	if [ "$(ip -o link show | wc -l)" != 1 ]; then
+		echo "e2e: stack.sh run must run inside 'unshare -n' (this network namespace has more than loopback)" >&2
+		exit 1
+	fi
+	local t0 code=0
+	t0=$(date +%s%N)
+	W=${HALLMARK_E2E_WORK:-$(mktemp -d)}
+	mkdir -p "$W/logs" "$W/tiles" "$W/instance"
+	trap stop EXIT
+	ip link set lo up
+
+	"$BIN/instance" keygen -out "$W/rekor.pem"
+	printf '{"OIDCIssuers":{"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"}}}\n' \
+		"$OIDC" "$OIDC" >"$W/fulcio-config.json"
+
+	# The issuer also serves the Rekor v2 tiles read-only: the log's read API.
+	start oidcissuer "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC" -serve-dir "$TILES=$W/tiles"
+	# Fulcio reads the issuer's discovery document at start-up: issuer first.
+	"$BIN/instance" wait "http://$OIDC/.well-known/openid-configuration" >/dev/null
+	# HTTP and gRPC ports must differ (Fulcio panics otherwise); no CT log, so no SCTs.
+	start fulcio "$BIN/fulcio" serve --ca ephemeralca --config-path "$W/fulcio-config.json" \
+		--host 127.0.0.1 --port "${FULCIO#*:}" --grpc-host 127.0.0.1 --grpc-port "$FULCIO_GRPC" \
+		--metrics-port 2113 --ct-log-url "" --legacy-unix-domain-socket @hallmark-e2e-fulcio --log_type dev
+	# The checkpoint origin (--hostname) must be the host of the log's URL in the trusted root.
+	start rekor "$BIN/rekor-server-posix" serve --http-address 127.0.0.1 --http-port "${REKOR#*:}" \
+		--grpc-address 127.0.0.1 --grpc-port 3001 --http-metrics-port 2114 --hostname 127.0.0.1 \
+		--storage-dir "$W/tiles" --signer-filepath "$W/rekor.pem" \
+		--checkpoint-interval 200ms --batch-max-age 50ms
+	start tsa "$BIN/timestamp-server" serve --host 127.0.0.1 --port "${TSA#*:}" \
+		--timestamp-signer memory --disable-ntp-monitoring
+	if ! "$BIN/instance" wait "http://$FULCIO/healthz" "http://$REKOR/healthz" "http://$TILES/checkpoint" \
+		"http://$TSA/ping" >/dev/null; then
+		tail -n 20 "$W"/logs/*.log >&2
+		exit 1
+	fi
+	# The ephemeral CA and the memory TSA have new keys at every start.
+	"$BIN/instance" describe -fulcio "http://$FULCIO" -oidc "http://$OIDC" -rekor "http://$REKOR" \
+		-rekor-key "$W/rekor.pem" -tsa "http://$TSA" -out "$W/instance"
+	echo "e2e: stack up in $(ms "$t0") ms (OIDC, Fulcio, Rekor v2, TSA on 127.0.0.1; logs in $W/logs)"
+
+	export HALLMARK_E2E_DIR=$W/instance HALLMARK_E2E_ISSUER=http://$OIDC \
+		HALLMARK_E2E_TOKEN_URL=http://$OIDC/token HALLMARK_E2E_TILES_URL=http://$TILES
+	"$@" || code=$?
+	t0=$(date +%s%N)
+	stop
+	echo "e2e: stack stopped in $(ms "$t0") ms"
+	if [ $code = 0 ] && [ -z "${HALLMARK_E2E_WORK:-}" ]; then rm -rf "$W"; fi
+	return $code
+}
+
+case "${1:-}" in
+build)
+	mkdir -p "$CACHE"
+	shift
+	build "$@"
+	;;
+run)
+	shift
+	run "$@"
+	;;
+*)
+	echo "usage: $0 build [cosign] | run CMD..." >&2
+	exit 2
+	;;
+esac
