@@ -7,6 +7,8 @@ and that it is pure; hallmark does that for software.
 Usage:
 
 	hallmark verify [flags] ARTIFACT...
+	hallmark sign [flags] FILE...
+	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
 	hallmark trust update|show|export
 	hallmark version
 
@@ -24,6 +26,36 @@ transparency log and timestamped, and that the signer satisfies the policy:
 Identity patterns (--certificate-identity-regexp, --certificate-oidc-issuer-regexp)
 always match the whole value. A keyless verify without an identity is a usage
 error whose hint shows the identity found in the bundle.
+
+# Sign
+
+'hallmark sign' writes a Sigstore bundle (v0.3) for each FILE to
+FILE.sigstore.json (or --bundle OUT for one file, - for stdout), atomically.
+Keyless by default: an ephemeral key, never written, certified by Fulcio for
+an OIDC identity token from --identity-token (VALUE or @FILE),
+$SIGSTORE_ID_TOKEN, the ambient credentials of GitHub Actions, GitLab CI,
+Buildkite or CircleCI (not with --oidc-disable-ambient-providers), or a login
+on a terminal (browser, or --oidc-device-flow). Many files share one token and
+one certificate and are signed concurrently:
+
+	hallmark sign dist/*.tar.gz
+	hallmark sign --signing-config signing_config.json --trusted-root trusted_root.json --identity-token @token FILE
+	hallmark sign --key cosign.key [--tlog-upload=false --timestamp=false] FILE
+
+Services (Fulcio, Rekor v1 or v2, timestamp authorities) come from the
+signing config (--signing-config, default the public-good one through TUF),
+chosen by validity window and API version; --fulcio-url, --rekor-url,
+--rekor-version, --timestamp-url override one each. Every bundle is verified
+against the trust root before it is written: a service that returns a bad
+certificate, log entry or timestamp is an error (exit 1), not a bundle. Errors
+name the service and the HTTP status; a refused token says why (expired,
+wrong audience).
+
+'hallmark generate-key-pair' writes PREFIX.key, encrypted in cosign's format
+(cosign keys work in both directions), and PREFIX.pub. Key types: ecdsa-p256
+(default), ecdsa-p384, ed25519, rsa-3072. Passwords come from
+$HALLMARK_PASSWORD, $COSIGN_PASSWORD or a terminal prompt. Ed25519 keys sign
+the whole file and need --tlog-upload=false.
 
 # Trust
 
@@ -43,8 +75,9 @@ for an air-gapped machine.
 Results go to stdout (--output json prints a versioned JSON report),
 diagnostics to stderr as "hallmark: error: ..." and "hallmark: hint: ...".
 
-	0  everything verified
-	1  could not complete (missing file, network, unreadable trust root)
+	0  everything verified (or signed)
+	1  could not complete (missing file, network, unreadable trust root,
+	   a service that refused or returned a bad bundle, a wrong password)
 	2  usage error
 	3  checked and rejected (bad signature, wrong signer, tampered artifact,
 	   malformed bundle)
