@@ -9,6 +9,8 @@ Usage:
 	hallmark verify [flags] ARTIFACT...
 	hallmark sign [flags] FILE...
 	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
+	hallmark scan [flags] [PATH...]
+	hallmark db update|import|status
 	hallmark trust update|show|export
 	hallmark version
 
@@ -56,6 +58,22 @@ wrong audience).
 (default), ecdsa-p384, ed25519, rsa-3072. Passwords come from
 $HALLMARK_PASSWORD, $COSIGN_PASSWORD or a terminal prompt. Ed25519 keys sign
 the whole file and need --tlog-upload=false.
+
+# Scan
+
+'hallmark scan' finds packages with known vulnerabilities: it reads
+lockfiles, manifests, SBOMs and directories with osv-scanner's extraction
+engine (osv-scalibr) and matches them, range by range as the OSV schema
+says, against the osv.dev API or, with --offline, the local database that
+'hallmark db update' and 'hallmark db import' maintain:
+
+	hallmark scan [--offline] [--fail-on LEVEL] [-o text|json|sarif|openvex|cyclonedx|markdown] [PATH...]
+	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
+	hallmark db update|import|status
+
+Unpinned requirements are listed, never matched against their floor.
+Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
+report, marked. Exit 3 when a finding at or above --fail-on remains.
 
 # Trust
 
