@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Errors for errors.Is.
@@ -80,18 +81,22 @@ func trimBody(s string) string {
 
 // statusPatterns find the HTTP status in the errors of sigstore-go's
 // Fulcio and TSA clients ("Fulcio returned 401: ..."), go-openapi's Rekor v1
-// client ("[POST /api/v1/log/entries][400]") and rekor-tiles' writer.
-var statusPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`returned (\d{3})\b`),
-	regexp.MustCompile(`\]\[(\d{3})\]`),
-	regexp.MustCompile(`unexpected response: (\d{3})\b`),
-	regexp.MustCompile(`(?i)status(?: code)?:? (\d{3})\b`),
-	regexp.MustCompile(`\b(\d{3}) (?:Bad Request|Unauthorized|Forbidden|Not Found|Conflict|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)\b`),
-}
+// client ("[POST /api/v1/log/entries][400]") and rekor-tiles' writer. They
+// are compiled on first use: only failing signatures need them, and every
+// hallmark process would pay for compiling them at start-up.
+var statusPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`returned (\d{3})\b`),
+		regexp.MustCompile(`\]\[(\d{3})\]`),
+		regexp.MustCompile(`unexpected response: (\d{3})\b`),
+		regexp.MustCompile(`(?i)status(?: code)?:? (\d{3})\b`),
+		regexp.MustCompile(`\b(\d{3}) (?:Bad Request|Unauthorized|Forbidden|Not Found|Conflict|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)\b`),
+	}
+})
 
 func statusOf(err error) int {
 	msg := err.Error()
-	for _, p := range statusPatterns {
+	for _, p := range statusPatterns() {
 		if m := p.FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			if n >= 100 && n < 600 {
