@@ -47,19 +47,8 @@ func TestAdapter(t *testing.T) {
 func TestSignBundle(t *testing.T) {
 	st := signtest.New(t)
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	trJSON, err := st.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := write("trusted_root.json", trJSON)
-	sc := write("signing_config.json", st.SigningConfigJSON())
+	write := func(name string, data []byte) string { return signtest.WriteFile(t, dir, name, data) }
+	tr, sc := st.WriteInstance(t, dir)
 	art := write("a.txt", []byte("a"))
 	// sha256("a")
 	stmt := write("st.json", []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a.txt","digest":{"sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}],"predicateType":"https://example.com/p","predicate":{}}`))

@@ -17,19 +17,8 @@ import (
 func TestSignKeyless(t *testing.T) {
 	st := signtest.New(t)
 	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	trJSON, err := st.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := write("trusted_root.json", trJSON)
-	sc := write("signing_config.json", st.SigningConfigJSON())
+	write := func(name string, data []byte) string { return signtest.WriteFile(t, dir, name, data) }
+	tr, sc := st.WriteInstance(t, dir)
 	tok := write("token", []byte(signtest.AliceToken()+"\n"))
 	a, b := write("a.txt", []byte("a")), write("b.txt", []byte("b"))
 

@@ -17,6 +17,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -149,6 +151,28 @@ func (s *Stack) SigningConfigJSON() []byte {
 
 // TrustedRootJSON is the stack's trusted root as JSON.
 func (s *Stack) TrustedRootJSON() ([]byte, error) { return s.Root.MarshalJSON() }
+
+// WriteInstance writes the stack's trusted_root.json and
+// signing_config.json into dir, as a user of the instance would get them,
+// and returns their paths.
+func (s *Stack) WriteInstance(t testing.TB, dir string) (trustedRoot, signingConfig string) {
+	t.Helper()
+	trJSON, err := s.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WriteFile(t, dir, "trusted_root.json", trJSON), WriteFile(t, dir, "signing_config.json", s.SigningConfigJSON())
+}
+
+// WriteFile writes data to dir/name and returns the path.
+func WriteFile(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // Token makes an (unsigned) identity token with claims; the fake Fulcio
 // reads only the claims.
