@@ -16,7 +16,8 @@ fails=0
 step() {
 	local title=$1 want=$2
 	shift 2
-	printf '\n== %s\n$ %s\n' "$title" "${*/#$DIR\//}"
+	if [ -n "$title" ]; then printf '\n== %s\n' "$title"; fi
+	printf '$ %s\n' "${*//$DIR\//}"
 	"$@"
 	local got=$?
 	if [ "$got" -eq "$want" ]; then
@@ -37,6 +38,19 @@ step "a tampered artifact is rejected" 3 \
 	$HM verify --offline --trusted-root "$FX/trusted_root.json" --repo hallmark-dev/demo --bundle "$FX/artifact.txt.sigstore.json" "$FX/tampered.txt"
 step "the right bundle, the wrong signer: expected against actual" 3 \
 	$HM verify --offline --trusted-root "$FX/trusted_root.json" --certificate-identity alice@example.com --certificate-oidc-issuer https://accounts.example.com "$FX/artifact.txt"
+
+export HALLMARK_PASSWORD=demo-password
+printf 'hallmark demo release 1.0\n' > "$DIR/release.txt"
+step "a key pair, then a file signed with it, offline (no log, no timestamp: verify must say so)" 0 \
+	$HM generate-key-pair --output-key-prefix "$DIR/demo"
+step "" 0 $HM sign --key "$DIR/demo.key" --tlog-upload=false --timestamp=false "$DIR/release.txt"
+step "" 0 $HM verify --key "$DIR/demo.pub" --insecure-ignore-tlog "$DIR/release.txt"
+
+step "an OSV database imported from records, then a lockfile scanned offline: findings exit 3" 0 \
+	$HM db import --db "$DIR/osvdb" testdata/demo/osv
+step "" 3 $HM scan --offline --db "$DIR/osvdb" testdata/demo/app/package-lock.json
+step "the same, failing only on critical findings" 0 \
+	$HM scan --offline --db "$DIR/osvdb" --fail-on critical -o markdown testdata/demo/app/package-lock.json
 
 RB=../shared/fixtures/real-bundles
 if [ -d "$RB" ]; then
