@@ -16,7 +16,7 @@ all: build
 
 ## build: bin/hallmark and bin/hallmark-conformance (static, trimmed)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/hallmark ./cmd/hallmark-conformance
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o bin/ ./cmd/hallmark ./cmd/hallmark-conformance
 
 ## test: formatting, vet, staticcheck, the race-enabled test suite, the conformance vectors and e2e
 test: lint unit conformance e2e-if-possible
