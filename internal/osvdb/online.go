@@ -262,6 +262,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		var dnsErr *net.DNSError
+		if errors.As(last, &dnsErr) && dnsErr.IsNotFound {
+			// The name does not resolve: waiting will not change that.
+			return fmt.Errorf("%w (%s): %v", ErrUnreachable, c.base(), last)
+		}
 		if !retryable(last) {
 			return fmt.Errorf("%s %s: %w", method, u, last)
 		}

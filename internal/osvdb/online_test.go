@@ -1,6 +1,7 @@
 package osvdb_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -138,5 +139,14 @@ func TestClientErrors(t *testing.T) {
 	_, err = c.Query(t.Context(), []scan.Query{{Ecosystem: "npm", Name: "lib", Version: "1"}})
 	if err == nil || !strings.Contains(err.Error(), "404") || reqs2.Load() != 1 {
 		t.Errorf("err %v after %d requests", err, reqs2.Load())
+	}
+}
+
+// A host name that does not resolve is unreachable at once: no retries.
+func TestClientUnresolvableHost(t *testing.T) {
+	c := &osvdb.Client{BaseURL: "http://osv-api.invalid", Backoff: time.Millisecond, Retries: 2}
+	_, err := c.Query(context.Background(), []scan.Query{{Ecosystem: "npm", Name: "lodash", Version: "4.17.15"}})
+	if !errors.Is(err, osvdb.ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}
 }
