@@ -191,7 +191,7 @@ func (a *app) attestedPackages(ctx context.Context, o *scanOptions, eo extract.O
 	}
 	b, err := verify.ReadBundle(o.attestation)
 	if err != nil {
-		return nil, a.attestationError(o.attestation, err)
+		return nil, a.attestationError(&verify.Result{Artifact: o.attestation}, err)
 	}
 	art := verify.StatementOnly(o.attestation)
 	if o.subject != "" {
@@ -199,7 +199,8 @@ func (a *app) attestedPackages(ctx context.Context, o *scanOptions, eo extract.O
 	}
 	res, err := v.Verify(ctx, b, art)
 	if err != nil {
-		return nil, a.attestationError(o.attestation, err)
+		res.Artifact = o.attestation
+		return nil, a.attestationError(res, err)
 	}
 	if o.subject == "" {
 		a.warnf("%s: the attestation's signature and signer verified, but not that it describes your artifact; pass --attestation-subject FILE to check that", o.attestation)
@@ -219,8 +220,7 @@ func (a *app) attestedPackages(ctx context.Context, o *scanOptions, eo extract.O
 
 // attestationError reports a bundle that did not verify the way verify
 // does (with its comparisons and hints) and keeps the exit code.
-func (a *app) attestationError(path string, err error) error {
-	r := &verify.Result{Artifact: path, Bundle: path}
+func (a *app) attestationError(r *verify.Result, err error) error {
 	a.printFailure(r, err)
 	return errReported{exitCode(err)}
 }

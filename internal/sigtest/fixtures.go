@@ -2,6 +2,9 @@ package sigtest
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,8 +33,12 @@ const (
 	// FileSBOMAttestation is an SBOM attestation (CycloneDX) about
 	// artifact.txt.
 	FileSBOMAttestation = "sbom.sigstore.json"
-	FileOtherRoot       = "other-root.json"
-	FileReadme          = "README.txt"
+	// FileSBOMTampered is FileSBOMAttestation with its SBOM edited after
+	// signing (lodash 4.17.15 became 4.17.21): the signature no longer
+	// verifies.
+	FileSBOMTampered = "sbom-tampered.sigstore.json"
+	FileOtherRoot    = "other-root.json"
+	FileReadme       = "README.txt"
 )
 
 // CycloneDXPredicate is the in-toto predicate type of CycloneDX SBOMs.
@@ -212,6 +219,8 @@ func addKeylessFiles(s *fixtureSet, inst *Instance) {
 			}
 			return inst.Attest(st, demo)
 		})
+	s.add(FileSBOMTampered, "sbom.sigstore.json with its SBOM edited after signing (lodash 4.17.15 -> 4.17.21): must fail",
+		func() ([]byte, error) { return tamperPayload(s.data(FileSBOMAttestation), "4.17.15", "4.17.21") })
 	s.add(FileMalformed, "artifact.txt.sigstore.json truncated: not valid JSON",
 		func() ([]byte, error) {
 			b := s.data(FileArtifactBundle)
@@ -275,4 +284,27 @@ func readme(files []fixture) []byte {
 	}
 	fmt.Fprintf(&b, "%s\n    this file\n", FileReadme)
 	return b.Bytes()
+}
+
+// tamperPayload replaces old with new in the DSSE payload of a bundle,
+// keeping the signature: a bundle whose content was changed after signing.
+func tamperPayload(bundleJSON []byte, old, new string) ([]byte, error) {
+	var b map[string]any
+	if err := json.Unmarshal(bundleJSON, &b); err != nil {
+		return nil, err
+	}
+	env, ok := b["dsseEnvelope"].(map[string]any)
+	if !ok {
+		return nil, errors.New("sigtest: not a DSSE bundle")
+	}
+	payload, err := base64.StdEncoding.DecodeString(env["payload"].(string))
+	if err != nil {
+		return nil, err
+	}
+	edited := bytes.ReplaceAll(payload, []byte(old), []byte(new))
+	if bytes.Equal(edited, payload) {
+		return nil, fmt.Errorf("sigtest: %q not found in the payload", old)
+	}
+	env["payload"] = base64.StdEncoding.EncodeToString(edited)
+	return json.Marshal(b)
 }

@@ -402,6 +402,9 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		if strings.Contains(msg, "outside certificate validity") {
 			return v.certificateRejection(err, b)
 		}
+		if strings.Contains(msg, "does not match") {
+			return reject(CauseTlog, err, "the bundle's content does not match its transparency log entry: it was changed after it was logged")
+		}
 		if !v.hasTrustedLog(b) {
 			return reject(CauseUnknownLog, err, "no transparency log entry in the bundle comes from a log in the trust root")
 		}
