@@ -1,4 +1,22 @@
 // Package scan matches software packages against OSV vulnerability records.
+//
+// Scan takes the packages to check (from lockfiles, manifests or SBOMs; see
+// hallmark's internal/extract) and a Source of OSV records (a local
+// database or the osv.dev API), and evaluates every affected entry and
+// every range of each candidate record as the OSV schema specifies:
+// ECOSYSTEM and SEMVER ranges with introduced, fixed, last_affected and
+// limit events, GIT ranges only against a known commit (a GIT range listed
+// first never hides a later ECOSYSTEM range), and versions lists. Versions
+// are ordered per ecosystem by osv-scalibr's semantic package. Records that
+// name one vulnerability under several ids are one Finding. Packages that
+// are not pinned to a version are listed, never matched against their
+// floor; what cannot be decided is a Warning naming the package, never a
+// silent miss. Findings can be suppressed by an osv-scanner.toml ignore file
+// or OpenVEX statements; suppressed findings stay in the Result, marked.
+//
+// The Result is also the versioned JSON schema of `hallmark scan -o json`
+// and records what a signed scan attestation needs: scanner, databases and
+// their snapshot dates, start and finish times, ids and severities.
 package scan
 
 // Package is one dependency found in a lockfile, manifest or SBOM: what
