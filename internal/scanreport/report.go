@@ -61,26 +61,12 @@ func sorted(r *scan.Result) []scan.Finding {
 		if a.Package.Version != b.Package.Version {
 			return a.Package.Version < b.Package.Version
 		}
-		if ra, rb := rank(a.Severity.Level), rank(b.Severity.Level); ra != rb {
+		if ra, rb := a.Severity.Level.Rank(), b.Severity.Level.Rank(); ra != rb {
 			return ra > rb
 		}
 		return a.ID < b.ID
 	})
 	return fs
-}
-
-func rank(l scan.Level) int {
-	switch l {
-	case scan.LevelLow:
-		return 1
-	case scan.LevelMedium:
-		return 2
-	case scan.LevelHigh:
-		return 3
-	case scan.LevelCritical:
-		return 4
-	}
-	return 0
 }
 
 // purlOf is the package's PURL, or a stable stand-in when it has none.

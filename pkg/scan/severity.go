@@ -24,7 +24,8 @@ const (
 	LevelCritical Level = "critical"
 )
 
-func (l Level) rank() int {
+// Rank orders levels: 0 for unknown, then 1 (low) to 4 (critical).
+func (l Level) Rank() int {
 	switch l {
 	case LevelLow:
 		return 1
@@ -167,7 +168,7 @@ func affDB(a *Affected) json.RawMessage {
 // maxSeverity returns the more severe of a and b (a CVSS score beats a
 // qualitative level of the same rank).
 func maxSeverity(a, b SeverityScore) SeverityScore {
-	if b.Level.rank() > a.Level.rank() || (b.Level.rank() == a.Level.rank() && b.Score > a.Score) {
+	if b.Level.Rank() > a.Level.Rank() || (b.Level.Rank() == a.Level.Rank() && b.Score > a.Score) {
 		return b
 	}
 	return a

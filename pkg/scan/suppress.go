@@ -283,7 +283,7 @@ func FailOn(fs []Finding, min Level) []Finding {
 		if f.Suppressed != nil {
 			continue
 		}
-		if min.rank() == 0 || f.Severity.Level.rank() == 0 || f.Severity.Level.rank() >= min.rank() {
+		if min.Rank() == 0 || f.Severity.Level.Rank() == 0 || f.Severity.Level.Rank() >= min.Rank() {
 			out = append(out, f)
 		}
 	}
