@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -321,7 +322,7 @@ func tlogEntries(b *bundle.Bundle) []TlogEntry {
 			Version:      e.GetKindVersion().GetVersion(),
 			RekorVersion: 1,
 		}
-		if isRekorV2(e.GetKindVersion().GetVersion(), e.GetInclusionPromise() != nil) {
+		if isRekorV2(e.GetKindVersion()) {
 			te.RekorVersion = 2
 		} else if it := e.GetIntegratedTime(); it > 0 {
 			t := time.Unix(it, 0).UTC()
@@ -332,10 +333,11 @@ func tlogEntries(b *bundle.Bundle) []TlogEntry {
 	return out
 }
 
-// isRekorV2 tells Rekor v2 entries (hashedrekord 0.0.2, dsse 0.0.2, with no
-// inclusion promise) from Rekor v1 ones.
-func isRekorV2(version string, hasPromise bool) bool {
-	return version == "0.0.2" && !hasPromise
+// isRekorV2 tells Rekor v2 entries from Rekor v1 ones by their kind and
+// version: Rekor v2 writes hashedrekord 0.0.2 and dsse 0.0.2, versions that
+// Rekor v1 never had.
+func isRekorV2(kv *protorekor.KindVersion) bool {
+	return kv.GetVersion() == "0.0.2" && (kv.GetKind() == "hashedrekord" || kv.GetKind() == "dsse")
 }
 
 // checkIdentity applies the keyless policy to the verified certificate with
@@ -511,7 +513,7 @@ func (v *Verifier) hasTrustedLog(b *bundle.Bundle) bool {
 
 func hasRekorV2(b *bundle.Bundle) bool {
 	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
-		if isRekorV2(e.GetKindVersion().GetVersion(), e.GetInclusionPromise() != nil) {
+		if isRekorV2(e.GetKindVersion()) {
 			return true
 		}
 	}
