@@ -244,12 +244,8 @@ func checkIdentityComplete(id *verify.Identity) error {
 // shows the signer found in the bundle, so the user can decide to trust it.
 func (a *app) noPolicyError(bundlePath string) error {
 	err := errors.New("no policy: verify needs the signer's identity and issuer (keyless) or --key")
-	data, rerr := os.ReadFile(bundlePath)
+	b, rerr := verify.ReadBundle(bundlePath)
 	if rerr != nil {
-		return usageError(err, "pass --certificate-identity and --certificate-oidc-issuer, --repo OWNER/NAME, or --key FILE")
-	}
-	b, perr := verify.ParseBundle(data)
-	if perr != nil {
 		return usageError(err, "pass --certificate-identity and --certificate-oidc-issuer, --repo OWNER/NAME, or --key FILE")
 	}
 	if s := verify.BundleSigner(b); s != nil {
