@@ -261,14 +261,14 @@ func (s *Signer) sign(ctx context.Context, j Job, res *Result) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.kp.pure() && !j.InToto && len(s.o.Services.Rekor) > 0 {
+		return nil, fmt.Errorf("%w: an Ed25519 key signs the whole file (pure Ed25519), which a Rekor hashedrekord entry cannot carry; sign without the transparency log", ErrConfig)
+	}
 	in, err := s.content(ctx, j)
 	if err != nil {
 		return nil, err
 	}
 	defer in.release()
-	if s.kp.pure() && !j.InToto && len(s.o.Services.Rekor) > 0 {
-		return nil, fmt.Errorf("%w: an Ed25519 key signs the whole file (pure Ed25519), which a Rekor hashedrekord entry cannot carry; sign without the transparency log", ErrConfig)
-	}
 	opts := sgsign.BundleOptions{Context: ctx}
 	if s.keyless {
 		opts.CertificateProvider = fixedCertificate(s.certDER)
