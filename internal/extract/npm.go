@@ -2,7 +2,6 @@ package extract
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/metadata"
@@ -12,9 +11,10 @@ import (
 // addNpmPeerGroups adds the "peer" dependency group, which osv-scalibr's
 // package-lock.json extractor does not report, to the packages a v2/v3
 // lockfile marks "peer": true. The file has already parsed, so errors here
-// only mean there is nothing to add.
-func addNpmPeerGroups(abs string, inv inventory.Inventory) {
-	b, err := os.ReadFile(abs)
+// only mean there is nothing to add. read reads the lockfile again, through
+// the same bounded, confined reader.
+func addNpmPeerGroups(read func() ([]byte, error), inv inventory.Inventory) {
+	b, err := read()
 	if err != nil {
 		return
 	}
