@@ -72,6 +72,11 @@ says, against the osv.dev API or, with --offline, the local database that
 	hallmark db update|import|status
 
 Unpinned requirements are listed, never matched against their floor.
+Files are read only inside the project (the git work tree, else the path
+given): a symlink, requirements include or parent pom leading outside it is
+refused, never read. A file over --max-file-size (default 256MiB), a named
+pipe or a device is not read; it and any malformed file are listed as
+failures, and every other file is still read.
 Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
 report, marked. Exit 3 when a finding at or above --fail-on remains.
 

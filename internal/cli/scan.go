@@ -29,6 +29,7 @@ type scanOptions struct {
 	vexFiles        []string
 	allowIncomplete bool
 	outputFile      string
+	maxFileSize     extract.Size
 
 	attestation string
 	subject     string
@@ -39,7 +40,7 @@ type scanOptions struct {
 const ignoreFileName = "osv-scanner.toml"
 
 func (a *app) scanCommand() *cobra.Command {
-	o := &scanOptions{}
+	o := &scanOptions{maxFileSize: extract.DefaultMaxFileSize}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] [PATH...]",
 		Short: "Find known vulnerabilities (OSV) in lockfiles, SBOMs and attested SBOMs",
@@ -81,6 +82,7 @@ warning.`,
 	f.StringArrayVar(&o.vexFiles, "vex", nil, "OpenVEX `FILE` whose not_affected and fixed statements suppress findings (repeatable)")
 	f.BoolVar(&o.allowIncomplete, "allow-incomplete", false, "with --offline, warn instead of failing when the database lacks a scanned ecosystem")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
+	f.Var(&o.maxFileSize, "max-file-size", "largest lockfile, manifest or SBOM read, such as 512MiB or 1GiB; a larger one is a failure of that file")
 	f.StringVar(&o.attestation, "attestation", "", "scan the SBOM attested in this Sigstore bundle `FILE` (verified first)")
 	f.StringVar(&o.subject, "attestation-subject", "", "with --attestation, the artifact `FILE` the attestation must be about")
 	o.att.bindPolicy(cmd)
@@ -154,7 +156,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 
 // scanPackages extracts packages from the paths, or from the attested SBOM.
 func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, error) {
-	eo := extract.Options{NoDev: o.noDev}
+	eo := extract.Options{NoDev: o.noDev, MaxFileSize: o.maxFileSize}
 	var pkgs []scan.Package
 	if o.attestation != "" {
 		p, err := a.attestedPackages(ctx, o, eo)

@@ -358,9 +358,15 @@ func TestSize(t *testing.T) {
 			t.Errorf("Set(%q) = %d, want an error", in, s)
 		}
 	}
-	for s, want := range map[Size]string{DefaultMaxFileSize: "256MiB", 1 << 30: "1GiB", 1536: "1536", 3 << 10: "3KiB", 1000: "1000"} {
-		if got := s.String(); got != want {
-			t.Errorf("Size(%d).String() = %q, want %q", int64(s), got, want)
+	for s, want := range map[Size][2]string{
+		DefaultMaxFileSize: {"256MiB", "256MiB"}, 1 << 30: {"1GiB", "1GiB"}, 1536: {"1536", "1536 bytes"},
+		3 << 10: {"3KiB", "3KiB"}, 1000: {"1000", "1000 bytes"},
+	} {
+		if got := s.String(); got != want[0] {
+			t.Errorf("Size(%d).String() = %q, want %q", int64(s), got, want[0])
+		}
+		if got := s.words(); got != want[1] {
+			t.Errorf("Size(%d).words() = %q, want %q", int64(s), got, want[1])
 		}
 	}
 }

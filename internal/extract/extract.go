@@ -68,13 +68,11 @@ type Result struct {
 	Packages []scan.Package `json:"packages"`
 	// Files that an extractor read, in walk order.
 	Files []FileResult `json:"files"`
-	// Warnings are problems that did not stop the extraction (SBOM
-	// components without a package URL, a reference inside a lockfile that
-	// was refused because it leads outside the project).
+	// Warnings are problems that did not stop the extraction (an unreadable
+	// directory inside a walk, SBOM components without a package URL).
 	Warnings []string `json:"warnings,omitempty"`
-	// Failures are the files found that could not be read or parsed, in
-	// walk order: a malformed lockfile, one over the size limit, a named
-	// pipe, a link leading outside the project, an unreadable directory.
+	// Failures are the files that were found but could not be read or
+	// parsed.
 	Failures []FileFailure `json:"failures,omitempty"`
 }
 
@@ -285,7 +283,7 @@ func reason(err error, extractor string) string {
 	var se *sizeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("larger than the size limit of %s, not read (raise it with --max-file-size)", Size(se.max))
+		return fmt.Sprintf("larger than the size limit of %s, not read (raise it with --max-file-size)", Size(se.max).words())
 	case errors.Is(err, ErrNotRegular), errors.Is(err, ErrOutsideProject):
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

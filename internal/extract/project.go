@@ -55,6 +55,14 @@ func (s Size) String() string {
 	return strconv.FormatInt(int64(s), 10)
 }
 
+// words spells the size for a message: "256MiB", "1000 bytes".
+func (s Size) words() string {
+	if t := s.String(); strings.HasSuffix(t, "B") {
+		return t
+	}
+	return strconv.FormatInt(int64(s), 10) + " bytes"
+}
+
 // Set parses a size such as "512MiB".
 func (s *Size) Set(v string) error {
 	t := strings.TrimSpace(v)
@@ -232,7 +240,7 @@ func notRegular(mode fs.FileMode) error {
 type sizeError struct{ max int64 }
 
 func (e *sizeError) Error() string {
-	return fmt.Sprintf("%v of %s", ErrTooLarge, Size(e.max))
+	return fmt.Sprintf("%v of %s", ErrTooLarge, Size(e.max).words())
 }
 func (e *sizeError) Unwrap() error { return ErrTooLarge }
 
