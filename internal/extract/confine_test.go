@@ -370,3 +370,25 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8 item 4: a lockfile deeper than PATH_MAX is read (the walk opens
+// each directory relative to its parent through the root), not skipped.
+func TestLongPathsAreRead(t *testing.T) {
+	dir := t.TempDir()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	deep := strings.Repeat(strings.Repeat("d", 200)+"/", 25) // 5025 bytes
+	if err := r.MkdirAll(deep, 0o755); err != nil {
+		t.Skip("cannot make a deep tree:", err)
+	}
+	if err := r.WriteFile(deep+"requirements.txt", []byte("six==1.16.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Extract(context.Background(), []string{dir}, Options{})
+	if err != nil || len(res.Files) != 1 || len(res.Failures) != 0 || len(res.Packages) != 1 {
+		t.Errorf("files %d, failures %+v, packages %d, err %v", len(res.Files), res.Failures, len(res.Packages), err)
+	}
+}
