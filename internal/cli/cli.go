@@ -41,7 +41,7 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 	if _, typed := err.(*cliError); !app.started && !typed {
 		// cobra failed before any command ran: flags, arguments, flag groups.
 		// cmd is the command it got to, root for an unknown command.
-		err = usageError(err, helpHint(cmd))
+		err = usageError(reword(cmd, err), helpHint(cmd))
 	}
 	app.report(err)
 	return exitCode(err)
