@@ -79,12 +79,23 @@ func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error)
 	case errors.Is(err, trust.ErrRefresh):
 		return nil, withHint(err,
 			"check the network, or use --offline to verify with the cached root, or --trusted-root FILE")
+	case errors.Is(err, trust.ErrBadCache):
+		return nil, withHint(err, "run 'hallmark trust update' to fetch the trust root and its TUF metadata again")
 	case err != nil:
 		return nil, err
 	}
 	if r.Source.Stale {
-		a.warnf("using the cached trust root fetched %s (%s ago); run 'hallmark trust update' when online",
-			r.Source.FetchedAt.Format(time.RFC3339), time.Since(r.Source.FetchedAt).Round(time.Hour))
+		fetched := r.Source.FetchedAt.Format(time.RFC3339)
+		switch age := time.Since(r.Source.FetchedAt); {
+		case age < 0:
+			a.warnf("using the cached trust root fetched %s, a time in the future (is the clock right?); run 'hallmark trust update' when online", fetched)
+		case r.Source.MetadataExpired:
+			a.warnf("using the cached trust root fetched %s (%s ago), whose TUF metadata has expired; run 'hallmark trust update' when online",
+				fetched, age.Round(time.Hour))
+		default:
+			a.warnf("using the cached trust root fetched %s (%s ago); run 'hallmark trust update' when online",
+				fetched, age.Round(time.Hour))
+		}
 	}
 	a.verbosef("trust root: %s %s", r.Source.Kind, r.Source.Path)
 	return r, nil

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,13 +245,15 @@ func TestLoadOnlineRefreshesThenUsesCache(t *testing.T) {
 	}
 	var m struct {
 		Mirror    string    `json:"mirror"`
+		TUFRoot   string    `json:"tufRootSHA256"`
 		FetchedAt time.Time `json:"fetchedAt"`
 	}
 	if err := json.Unmarshal(metaRaw, &m); err != nil {
 		t.Fatalf("cached meta.json: %v", err)
 	}
-	if m.Mirror != repo.URL || !m.FetchedAt.Equal(t0) {
-		t.Errorf("meta.json = %+v, want mirror %q fetched at %v", m, repo.URL, t0)
+	rootSum := sha256.Sum256(repo.RootJSON)
+	if m.Mirror != repo.URL || m.TUFRoot != hex.EncodeToString(rootSum[:]) || !m.FetchedAt.Equal(t0) {
+		t.Errorf("meta.json = %+v, want mirror %q, TUF root %x, fetched at %v", m, repo.URL, rootSum, t0)
 	}
 	// The repository has no signing config: none is cached.
 	if _, err := trust.SigningConfig(o); !errors.Is(err, os.ErrNotExist) {
@@ -510,9 +513,11 @@ func TestLoadCorruptCacheMetaIsAnError(t *testing.T) {
 	for _, offline := range []bool{false, true} {
 		o.Offline = offline
 		_, err := trust.Load(context.Background(), o)
-		var syntax *json.SyntaxError
-		if !errors.As(err, &syntax) {
-			t.Errorf("offline=%v: err = %v, want a *json.SyntaxError", offline, err)
+		if !errors.Is(err, trust.ErrBadCache) {
+			t.Errorf("offline=%v: err = %v, want %v", offline, err, trust.ErrBadCache)
+		}
+		if err != nil && !strings.Contains(err.Error(), filepath.Join(cacheDir(o), "meta.json")) {
+			t.Errorf("offline=%v: error %q does not name meta.json", offline, err)
 		}
 	}
 	if n := repo.Requests(); n != before {
