@@ -48,14 +48,12 @@ func parseRecord(raw []byte) (record, error) {
 	if len(raw) > maxRecordSize {
 		return record{}, fmt.Errorf("%d bytes, more than the %d a record may have", len(raw), maxRecordSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var r record
-	if err := dec.Decode(&r); err != nil {
+	if err := checkRecordKeys(raw); err != nil {
 		return record{}, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return record{}, errors.New("data after the record")
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return record{}, err
 	}
 	switch {
 	case r.Mirror == "":
@@ -68,6 +66,47 @@ func parseRecord(raw []byte) (record, error) {
 		return record{}, fmt.Errorf("tufRootSHA256 %q is not a hex SHA-256", r.TUFRoot)
 	}
 	return r, nil
+}
+
+// recordKeys are the keys a record may have, spelt exactly so.
+var recordKeys = map[string]bool{"mirror": true, "tufRootSHA256": true, "fetchedAt": true}
+
+// checkRecordKeys makes sure raw is one JSON object whose keys are
+// recordKeys, each at most once, and nothing after it: encoding/json alone
+// matches keys case-insensitively and lets a repeated key win.
+func checkRecordKeys(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil {
+		return err
+	} else if tok != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch {
+		case !recordKeys[key]:
+			return fmt.Errorf("unknown field %q", key)
+		case seen[key]:
+			return fmt.Errorf("field %q twice", key)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the record")
+	}
+	return nil
 }
 
 func (r record) marshal() ([]byte, error) {

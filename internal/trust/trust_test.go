@@ -39,7 +39,7 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // calls give two different roots. (sigstore-go's embedded public-good.json
 // lives in pkg/testing/data, whose testify import this module's go.mod does
 // not carry.)
-func newTrustedRootJSON(t *testing.T) []byte {
+func newTrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
