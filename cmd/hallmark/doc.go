@@ -96,8 +96,10 @@ day old, was fetched in the future, or its TUF metadata has expired
 (offline, expired metadata is checked as of the fetch and used with the
 warning). A cache made from another mirror or --tuf-root is not used.
 
-'hallmark trust export DIR' writes trusted_root.json and signing_config.json
-for an air-gapped machine.
+'hallmark trust export DIR' writes the root in use for an air-gapped machine:
+trusted_root.json, and signing_config.json when the TUF cache has one (a
+--trusted-root FILE has none). It lists the files written; on failure it
+leaves no file or directory it created.
 
 # Output and exit codes
 

@@ -375,23 +375,73 @@ func SigningConfig(o Options) ([]byte, error) {
 	return data, err
 }
 
-// Export writes the root (and the cached signing config, when there is one)
-// into dir as trusted_root.json and signing_config.json, for an air-gapped
-// machine. It returns the paths written.
-func Export(r *Root, signingConfig []byte, dir string) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// Export writes the root as trusted_root.json into dir, and the cached
+// signing config as signing_config.json when there is one, for an air-gapped
+// machine. It returns the paths written. On failure it leaves nothing it
+// created: neither a file that was not there before nor a directory.
+func Export(r *Root, signingConfig []byte, dir string) (paths []string, err error) {
+	var created []string // files that were not there before
+	made, err := mkdirAll(dir)
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, p := range created {
+			_ = os.Remove(p)
+		}
+		// Deepest first; os.Remove keeps a directory someone else filled.
+		for i := len(made) - 1; i >= 0; i-- {
+			_ = os.Remove(made[i])
+		}
+	}()
+	if err != nil {
 		return nil, err
 	}
-	out := []string{filepath.Join(dir, "trusted_root.json")}
-	if err := atomicfile.Write(out[0], r.JSON, 0o644); err != nil {
-		return nil, err
-	}
-	if signingConfig != nil {
-		p := filepath.Join(dir, "signing_config.json")
-		if err := atomicfile.Write(p, signingConfig, 0o644); err != nil {
+	files := []struct {
+		name string
+		data []byte
+	}{{"trusted_root.json", r.JSON}, {"signing_config.json", signingConfig}}
+	for _, f := range files {
+		if f.data == nil {
+			continue
+		}
+		p := filepath.Join(dir, f.name)
+		_, statErr := os.Lstat(p)
+		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		if errors.Is(statErr, os.ErrNotExist) {
+			created = append(created, p)
+		}
+		paths = append(paths, p)
 	}
-	return out, nil
+	return paths, nil
+}
+
+// mkdirAll is os.MkdirAll that returns the directories it created,
+// outermost first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return made, err
+		} else if err == nil {
+			made = append(made, missing[i])
+		}
+	}
+	return made, nil
 }

@@ -620,3 +620,53 @@ func TestSigningConfigAndExport(t *testing.T) {
 		})
 	}
 }
+
+// A failed export leaves no directory it created behind. The failure: a
+// directory path short enough to create (4079 bytes) whose files' paths
+// are longer than the kernel takes (PATH_MAX, 4096 with the NUL).
+func TestExportFailureLeavesNoDirectory(t *testing.T) {
+	good := newTrustedRootJSON(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("kept", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("d", 254)
+	for _, base := range []string{long, filepath.Join("kept", long[:250])} {
+		parts := []string{base}
+		for len(filepath.Join(parts...)) < 4079-255 {
+			parts = append(parts, long)
+		}
+		target := filepath.Join(parts...)
+		target += string(filepath.Separator) + strings.Repeat("e", 4079-len(target)-1)
+		if len(target) != 4079 {
+			t.Fatalf("target is %d bytes, want 4079", len(target))
+		}
+		paths, err := trust.Export(&trust.Root{JSON: good}, signingConfig, target)
+		if err == nil {
+			t.Fatalf("Export into a %d-byte path succeeded (%q), want an error", len(target), paths)
+		}
+		if paths != nil {
+			t.Errorf("a failed Export returned paths %q", paths)
+		}
+		// Only what was there before: the scratch directory holds "kept", and
+		// "kept" is empty again.
+		assertEntries(t, ".", "kept")
+		assertEntries(t, "kept")
+	}
+}
+
+func assertEntries(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, "/") != strings.Join(want, "/") {
+		t.Errorf("%s holds %q, want %q", dir, got, want)
+	}
+}
