@@ -388,3 +388,20 @@ func TestSigningConfigCheckedAgainstTUFMetadata(t *testing.T) {
 		t.Errorf("SigningConfig of an edited file: err = %v, want %v naming %s", err, trust.ErrBadCache, path)
 	}
 }
+
+// BenchmarkLoadCached measures a Load from a fresh cache, which now checks
+// the TUF metadata (four signatures and the target's hashes) every time.
+func BenchmarkLoadCached(b *testing.B) {
+	good := newTrustedRootJSON(b)
+	repo := tuftest.New(b, map[string][]byte{trust.TrustedRootTarget: good})
+	o := trust.Options{CacheDir: b.TempDir(), MirrorURL: repo.URL, InitialRoot: repo.RootJSON, Now: (&clock{t0}).Now}
+	if _, err := trust.Update(context.Background(), o); err != nil {
+		b.Fatal(err)
+	}
+	o.Offline = true
+	for b.Loop() {
+		if _, err := trust.Load(context.Background(), o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
