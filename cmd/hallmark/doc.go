@@ -85,8 +85,21 @@ online run refreshes a cache older than a day and fails, never silently falls
 back, if the refresh fails. --offline never opens a network connection: it
 uses --trusted-root or the cached root, warning when that is old.
 
-'hallmark trust export DIR' writes trusted_root.json and signing_config.json
-for an air-gapped machine.
+The cache holds, per mirror, the TUF client's signed metadata in tuf/MIRROR/
+and the extracted targets in trust/MIRROR/ (trusted_root.json, the signing
+config) with meta.json, the record of the fetch: the mirror URL, the SHA-256
+of the initial TUF root (--tuf-root) and fetchedAt. Before each use, online
+or offline, the cached trusted_root.json is checked against the signatures,
+versions, lengths and hashes of that metadata; a mismatch is exit 1 until
+'hallmark trust update' fetches both again. A cache is stale when it is a
+day old, was fetched in the future, or its TUF metadata has expired
+(offline, expired metadata is checked as of the fetch and used with the
+warning). A cache made from another mirror or --tuf-root is not used.
+
+'hallmark trust export DIR' writes the root in use for an air-gapped machine:
+trusted_root.json, and signing_config.json when the TUF cache has one (a
+--trusted-root FILE has none). It lists the files written; on failure it
+leaves no file or directory it created.
 
 # Output and exit codes
 
