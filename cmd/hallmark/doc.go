@@ -71,6 +71,11 @@ says, against the osv.dev API or, with --offline, the local database that
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
 	hallmark db update|import|status
 
+--output (-o) picks the report: text (default), json (the versioned
+scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
+(OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or markdown; --output-file
+writes it atomically to a file instead of stdout.
+
 Unpinned requirements are listed, never matched against their floor.
 Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
 report, marked. Exit 3 when a finding at or above --fail-on remains.

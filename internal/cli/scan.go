@@ -60,6 +60,11 @@ statements (--vex); suppressed findings stay in every report, marked.
 --attestation FILE scans the SBOM inside a Sigstore bundle: the bundle is
 verified first, with the same policy flags as 'hallmark verify'.
 
+--output (-o) picks the report format: text (default), json (the versioned
+scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
+(OpenVEX 0.2.0), cyclonedx (a CycloneDX 1.6 VEX BOM) or markdown (a pull
+request comment or job summary).
+
 Exit codes: 0 no finding at or above --fail-on (default: any finding),
 3 findings, 1 could not complete, 2 usage error. No packages found is 0 with a
 warning.`,
@@ -73,6 +78,9 @@ warning.`,
 		}),
 	}
 	f := cmd.Flags()
+	// scan's own --output, bound to the global value, so that its help
+	// lists every format scan accepts.
+	f.StringVarP(&a.output, "output", "o", "text", "report `FORMAT`: "+orList(scanreport.Formats))
 	f.StringVar(&o.dbDir, "db", "", "local vulnerability database `DIR` (default: hallmark/osv in the user cache directory)")
 	f.StringVar(&o.apiURL, "api-url", "", "OSV API base `URL` (env HALLMARK_OSV_API; default "+osvdb.DefaultAPIURL+")")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 only for findings at or above `LEVEL`: low, medium, high or critical (default: any finding)")
@@ -254,6 +262,14 @@ func (a *app) scanSource(o *scanOptions) (scan.Source, func(), error) {
 		return nil, nil, err
 	}
 	return db, func() { _ = db.Close() }, nil
+}
+
+// orList renders choices as "a, b or c".
+func orList(choices []string) string {
+	if len(choices) < 2 {
+		return strings.Join(choices, "")
+	}
+	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
 }
 
 func dbDir(flag string) (string, error) {
