@@ -125,7 +125,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		return err
 	}
 
-	pkgs, failures, err := a.scanPackages(ctx, o, args)
+	pkgs, files, failures, err := a.scanPackages(ctx, o, args)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 	case err != nil:
 		return err
 	}
-	res.Failures = failures
+	res.Files, res.Failures = files, failures
 	for _, w := range res.Warnings {
 		if w.Package != nil {
 			a.warnf("%s %s %s: %s", w.Package.Ecosystem, w.Package.Name, w.Package.Version, w.Message)
@@ -189,17 +189,17 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 // scanPackages extracts packages from the paths, or from the attested SBOM,
 // and lists the files that were found but could not be read: one bad file
 // never hides the others.
-func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, []scan.FileFailure, error) {
+func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, []scan.File, []scan.FileFailure, error) {
 	eo := extract.Options{NoDev: o.noDev}
 	var pkgs []scan.Package
 	if o.attestation != "" {
 		p, err := a.attestedPackages(ctx, o, eo)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		pkgs = append(pkgs, p...)
 		if len(args) == 0 {
-			return pkgs, nil, nil
+			return pkgs, nil, nil, nil
 		}
 	}
 	res, err := extract.Extract(ctx, args, eo)
@@ -212,17 +212,19 @@ func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) (
 	failures, fatal := fileFailures(err, failures)
 	if fatal != nil {
 		if errors.Is(fatal, extract.ErrUnknownFormat) {
-			return nil, nil, withHint(fatal, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
+			return nil, nil, nil, withHint(fatal, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
 		}
-		return nil, nil, fatal
+		return nil, nil, nil, fatal
 	}
 	for _, w := range res.Warnings {
 		a.warnf("%s", w)
 	}
+	var files []scan.File
 	for _, f := range res.Files {
 		a.verbosef("read %s (%s): %d packages", f.Path, f.Extractor, f.Packages)
+		files = append(files, scan.File(f))
 	}
-	return append(pkgs, res.Packages...), failures, nil
+	return append(pkgs, res.Packages...), files, failures, nil
 }
 
 // fileFailures sorts extraction errors into files that could not be read

@@ -95,10 +95,22 @@ type Result struct {
 	// matched.
 	Unparseable []Unparseable `json:"unparseable,omitempty"`
 	Warnings    []Warning     `json:"warnings,omitempty"`
-	// Failures are the files that were found but could not be read or
-	// parsed: their packages are missing, so the scan is incomplete. Scan
-	// never fills it; the caller that extracted the packages does.
+	// Files are the files the packages were read from, and Failures the
+	// files that were found but could not be read or parsed: their
+	// packages are missing, so the scan is incomplete. Scan fills
+	// neither; the caller that extracted the packages does.
+	Files    []File        `json:"files,omitempty"`
 	Failures []FileFailure `json:"failures,omitempty"`
+}
+
+// File is a file packages were read from.
+type File struct {
+	// Path is the file, as Location.Path shows files.
+	Path string `json:"path"`
+	// Extractor is the format it was read as.
+	Extractor string `json:"extractor"`
+	// Packages is how many packages it contributed.
+	Packages int `json:"packages"`
 }
 
 // FileFailure is a file that was found but could not be read or parsed.
