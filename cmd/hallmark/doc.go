@@ -71,9 +71,22 @@ says, against the osv.dev API or, with --offline, the local database that
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
 	hallmark db update|import|status
 
-Unpinned requirements are listed, never matched against their floor.
+--output (-o) picks the report: text (default), json (the versioned
+scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
+(OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or markdown; --output-file
+writes it atomically to a file instead of stdout.
+
+Unpinned requirements are listed, never matched against their floor, and so
+are versions that do not parse in their ecosystem ("not a version!!").
 Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
-report, marked. Exit 3 when a finding at or above --fail-on remains.
+report, marked. The summary counts distinct vulnerabilities and package
+instances (one per entry in a file). Exit 3 when a finding at or above
+--fail-on remains. A file that cannot be read never hides the others: the
+report covers every file that was read and lists each that was not, with
+the reason (in SARIF, as an unsuccessful invocation's notifications), and
+the scan exits 1 at the end unless --allow-incomplete. SARIF locations are
+relative to %SRCROOT%, the working directory, as GitHub code scanning
+expects.
 
 # Trust
 

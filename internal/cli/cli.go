@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,21 +31,36 @@ func Main() int {
 
 // Run runs hallmark with args (without the program name) and returns the
 // exit code. It never calls os.Exit, so tests can run it in-process.
+//
+// Every write to stdout goes through one checked writer: a result that
+// could not be written (a full disk, a closed pipe) is exit 1 in every
+// format, never a silent 0.
 func Run(ctx context.Context, args []string, stdio Stdio) int {
+	out := &checkedWriter{w: stdio.Out}
+	stdio.Out = out
 	app := newApp(stdio)
 	root := app.rootCommand()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil {
-		return ExitOK
+	code := ExitOK
+	if err != nil {
+		if _, typed := err.(*cliError); !app.started && !typed {
+			// cobra failed before any command ran: flags, arguments, flag
+			// groups. cmd is the command it got to, root for an unknown
+			// command.
+			err = usageError(reword(cmd, err), helpHint(cmd))
+		}
+		app.report(err)
+		code = exitCode(err)
 	}
-	if _, typed := err.(*cliError); !app.started && !typed {
-		// cobra failed before any command ran: flags, arguments, flag groups.
-		// cmd is the command it got to, root for an unknown command.
-		err = usageError(reword(cmd, err), helpHint(cmd))
+	var reported *outputError
+	if out.err != nil && !errors.As(err, &reported) {
+		app.report(out.err)
 	}
-	app.report(err)
-	return exitCode(err)
+	if out.err != nil && (code == ExitOK || code == ExitRejected) {
+		code = ExitError
+	}
+	return code
 }
 
 // helpHint points at the help of the command a usage error is about.

@@ -117,6 +117,7 @@ func argNames(cmd *cobra.Command) string {
 	return strings.Join(names, " ")
 }
 
+// plural picks the word for a count of n: "file" or "files".
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

@@ -68,6 +68,9 @@ type Result struct {
 	// Warnings are problems that did not stop the extraction (an unreadable
 	// directory inside a walk, SBOM components without a package URL).
 	Warnings []string `json:"warnings,omitempty"`
+	// Failures are the files that were found but could not be read or
+	// parsed.
+	Failures []FileFailure `json:"failures,omitempty"`
 }
 
 // FileResult records one file read by one extractor.
@@ -79,6 +82,16 @@ type FileResult struct {
 	Extractor string `json:"extractor"`
 	// Packages is how many packages the file contributed after filtering.
 	Packages int `json:"packages"`
+}
+
+// FileFailure is a file that was found but could not be read or parsed.
+type FileFailure struct {
+	// Path is the file as displayed in Result.
+	Path string `json:"path"`
+	// Extractor is the format that was tried, empty when none was.
+	Extractor string `json:"extractor,omitempty"`
+	// Reason says in words why the file could not be read.
+	Reason string `json:"reason"`
 }
 
 var (
