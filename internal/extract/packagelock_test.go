@@ -386,3 +386,20 @@ func TestPackageLockShrinkwrapWins(t *testing.T) {
 		t.Errorf("files %+v, want both lockfiles read", res.Files)
 	}
 }
+
+// A scan reports a package installed at several paths at the same line every
+// time: its first entry (osv-scalibr alone picks one by Go's map order).
+func TestPackageLockStableLines(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "package-lock.json", mustRead(t, "testdata/packagelock/merged.v3.json"))
+	for range 10 {
+		res, err := Extract(context.Background(), []string{dir}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := find(res.Packages, "npm", "dup", "1.0.0")
+		if !ok || p.Location.Line != 6 {
+			t.Fatalf("dup@1.0.0 at %+v (found %v), want line 6", p.Location, ok)
+		}
+	}
+}
