@@ -95,7 +95,24 @@ type lockGroup struct {
 type lockEntry struct {
 	pkg  *extractor.Package
 	pos  lockPos
-	path []string // install path (v2) or chain of names (v1): the tie-break
+	path *lockPath // install path (v2) or chain of names (v1): the tie-break
+}
+
+// lockPath is a key below the keys of its parent: a chain that shares its
+// ancestors, so that a deep v1 tree costs no more than its size.
+type lockPath struct {
+	parent *lockPath
+	key    string
+}
+
+// keys returns the chain from the root.
+func (p *lockPath) keys() []string {
+	var ks []string
+	for ; p != nil; p = p.parent {
+		ks = append(ks, p.key)
+	}
+	slices.Reverse(ks)
+	return ks
 }
 
 // readPackageLock reads a lockfile's packages, in the order of their first
@@ -172,15 +189,15 @@ func (r *lockReader) packages(pkgs map[string]packagelockjson.Package, offs map[
 		if pkg.SourceCode != nil && pkg.SourceCode.Commit != "" {
 			version = pkg.SourceCode.Commit
 		}
-		r.add(pkg.Name+"@"+version, lockEntry{pkg: pkg, pos: pos, path: []string{key}})
+		r.add(pkg.Name+"@"+version, lockEntry{pkg: pkg, pos: pos, path: &lockPath{key: key}})
 	}
 	return nil
 }
 
-func (r *lockReader) dependencies(deps map[string]packagelockjson.Dependency, offs *lockNode, chain []string) error {
+func (r *lockReader) dependencies(deps map[string]packagelockjson.Dependency, offs *lockNode, chain *lockPath) error {
 	for name, d := range deps {
 		node := offs.child(name)
-		here := append(slices.Clip(chain), name)
+		here := &lockPath{parent: chain, key: name}
 		if d.Dependencies != nil {
 			if err := r.dependencies(d.Dependencies, node, here); err != nil {
 				return err
@@ -254,7 +271,7 @@ func (r *lockReader) add(key string, e lockEntry) {
 	r.groups[i].entries = append(r.groups[i].entries, e)
 }
 
-// before orders entries as they come in the file; entries gjson would not
+// compare orders entries as they come in the file; entries gjson would not
 // find (a key spelt "Packages", say) come last, by path.
 func (a lockEntry) compare(b lockEntry) int {
 	if (a.pos.off < 0) != (b.pos.off < 0) {
@@ -263,7 +280,10 @@ func (a lockEntry) compare(b lockEntry) int {
 		}
 		return -1
 	}
-	return cmp.Or(cmp.Compare(a.pos.off, b.pos.off), slices.Compare(a.path, b.path))
+	if c := cmp.Compare(a.pos.off, b.pos.off); c != 0 {
+		return c
+	}
+	return slices.Compare(a.path.keys(), b.path.keys())
 }
 
 // finish merges each group as osv-scalibr does and orders the groups.

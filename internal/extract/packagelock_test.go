@@ -403,3 +403,29 @@ func TestPackageLockStableLines(t *testing.T) {
 		}
 	}
 }
+
+// A deep v1 tree: every level a package, each found at its own line.
+func TestPackageLockDeepTree(t *testing.T) {
+	const depth = 300
+	var b strings.Builder
+	b.WriteString(`{"lockfileVersion": 1, "dependencies": `)
+	for i := range depth {
+		fmt.Fprintf(&b, "{\n\"p%d\": {\"version\": \"1.0.%d\", \"dependencies\": ", i%7, i)
+	}
+	b.WriteString("{}")
+	b.WriteString(strings.Repeat("}}", depth))
+	b.WriteString("}")
+	compareWithScalibr(t, []byte(b.String()), 1)
+	groups, err := readerPackageLock(t, []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != depth {
+		t.Fatalf("%d packages, want %d", len(groups), depth)
+	}
+	for i, g := range groups {
+		if line := g.pkgs[0].Location.Descriptor.File.LineNumber; line != i+2 {
+			t.Fatalf("package %d (%s) at line %d, want %d", i, g.pkgs[0].Version, line, i+2)
+		}
+	}
+}
