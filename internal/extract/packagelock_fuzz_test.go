@@ -115,7 +115,7 @@ func (g *lockGen) key(s string) {
 var (
 	genNames    = []string{"a", "b", "@s/c", "d.e", "q?|#*", "é", "a"}
 	genVersions = []string{"1.0.0", "2.0.0", "", "npm:b@1.0.0", "npm:@s/c@2.0.0", "file:../x", "github:u/r#abc1234",
-		"git+https://github.com/u/r.git#0123abc", "git+ssh://git@github.com/o/r.git#0123abc", "1.0.0"}
+		"git+https://github.com/u/r.git#0123abc", "git+ssh://git@github.com/o/r.git#0123abc", "1.0.0", "npm:b"}
 	genResolved = []string{"", "https://registry.npmjs.org/a/-/a-1.0.0.tgz", "git+ssh://git@github.com/u/r.git#0123abc",
 		"https://codeload.github.com/u/r/tar.gz/0123abc", "file:../x", "https://example.com/a.tgz", "../x",
 		"https://gitlab.com/u/r/-/archive/0123abc/r.tar.gz", "git+https://bitbucket.org/u/r.git#abc1234"}
