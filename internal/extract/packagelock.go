@@ -27,14 +27,14 @@ import (
 // extractor, which it wraps.
 //
 // osv-scalibr v0.5.3 finds each package's line with a gjson lookup from the
-// start of the file, so a lockfile of n packages costs O(n²) (12 s of CPU at
-// 10k packages). This reader instead:
+// start of the file, so a lockfile of n packages costs O(n²) (seconds of CPU
+// at 10k packages, see BenchmarkPackageLockScalibr). This reader instead:
 //   - decodes the file once with encoding/json into the same types
 //     (package packagelockjson), so it accepts and refuses the same files
 //     with the same messages, and reads the "peer" flag in the same pass;
 //   - indexes, in one scan, the byte offset where gjson would find each
-//     entry (see lockOffsets), so that every line is the line osv-scalibr
-//     reports;
+//     entry (packagelock_offsets.go), so that every line is the line
+//     osv-scalibr reports;
 //   - hands osv-scalibr's extractor each entry on its own, a document of one
 //     package, so names, versions, commits, repositories, sources and
 //     dependency groups are osv-scalibr's own reading of the entry;
@@ -139,13 +139,14 @@ func readPackageLock(ctx context.Context, ex filesystem.Extractor, b []byte, fil
 	return r.finish(file, lockPeers(lock.Packages)), nil
 }
 
+// lockReader collects a lockfile's entries into packages.
 type lockReader struct {
 	ctx    context.Context
 	ex     filesystem.Extractor
 	keys   map[string]int // merge key -> index in groups
 	groups []lockGroup
-	n      int
-	doc    []byte
+	n      int    // entries read, to check ctx now and then
+	doc    []byte // reused for each entry's document
 }
 
 // v2Entry is what osv-scalibr reads of a "packages" entry.
@@ -169,6 +170,8 @@ type v1Entry struct {
 	Optional bool   `json:"optional,omitempty"`
 }
 
+// packages reads the entries of a v2/v3 "packages" map; offs are where gjson
+// finds them.
 func (r *lockReader) packages(pkgs map[string]packagelockjson.Package, offs map[string]lockPos) error {
 	for key, p := range pkgs {
 		pos, ok := offs[key]
@@ -194,6 +197,9 @@ func (r *lockReader) packages(pkgs map[string]packagelockjson.Package, offs map[
 	return nil
 }
 
+// dependencies reads a v1 "dependencies" tree, the nested entries of an
+// entry first as osv-scalibr does; offs is the tree of where gjson finds
+// them and chain the names above.
 func (r *lockReader) dependencies(deps map[string]packagelockjson.Dependency, offs *lockNode, chain *lockPath) error {
 	for name, d := range deps {
 		node := offs.child(name)
