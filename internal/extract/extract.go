@@ -34,7 +34,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/google/osv-scalibr/extractor/filesystem"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/inventory"
 
@@ -405,9 +404,6 @@ func (x *run) extractFile(in input, abs string, info fs.FileInfo) (matched bool,
 				fe.Kind = ErrMalformed
 			}
 			return true, fe
-		}
-		if l.name == packagelockjson.Name {
-			addNpmPeerGroups(abs, inv)
 		}
 		n := x.add(inv, l.plugin, func(p string) string {
 			if p == rel || p == "" {
