@@ -371,9 +371,15 @@ func (a *app) printDetails(r *verify.Result) {
 	}
 }
 
-// printFailure explains one rejection or error on stderr.
+// printFailure explains one rejection or error on stderr. A bundle that
+// cannot be read or parsed is named by its path, not by the artifact's.
 func (a *app) printFailure(r *verify.Result, err error) {
-	a.errorf("%s: %s", r.Artifact, failureMessage(err))
+	var be *verify.BundleError
+	if errors.As(err, &be) {
+		a.errorf("%s", failureMessage(err))
+	} else {
+		a.errorf("%s: %s", r.Artifact, failureMessage(err))
+	}
 	var rej *verify.RejectedError
 	if errors.As(err, &rej) {
 		printComparisons(a.stdio.Err, rej.Comparisons)
@@ -384,14 +390,15 @@ func (a *app) printFailure(r *verify.Result, err error) {
 }
 
 func failureMessage(err error) string {
+	var be *verify.BundleError
 	var rej *verify.RejectedError
-	if errors.As(err, &rej) {
-		if len(rej.Comparisons) > 0 || rej.Err == nil {
-			return rej.Reason
-		}
-		return rej.Reason + ": " + rej.Err.Error()
+	switch {
+	case errors.As(err, &be) && errors.As(err, &rej):
+		return be.Path + ": " + rej.Message()
+	case errors.As(err, &rej):
+		return rej.Message()
 	}
-	return err.Error()
+	return verify.FailureOf(err).Message
 }
 
 // printComparisons lays out expected against actual, field by field.
@@ -414,8 +421,13 @@ func printComparisons(w io.Writer, cs []verify.Comparison) {
 func verifyHints(r *verify.Result, err error) []string {
 	var rej *verify.RejectedError
 	if !errors.As(err, &rej) {
-		if errors.Is(err, os.ErrNotExist) && r.Bundle != "" {
+		var be *verify.BundleError
+		switch {
+		case !errors.Is(err, os.ErrNotExist):
+		case errors.As(err, &be):
 			return []string{"name the bundle with --bundle FILE if it is not ARTIFACT.sigstore.json"}
+		default:
+			return []string{fmt.Sprintf("check the path of the artifact %q; to verify a file that is not at hand, pass its digest as sha256:<hex>", r.Artifact)}
 		}
 		return nil
 	}

@@ -1,12 +1,14 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -116,9 +118,39 @@ func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
 func ParseBundle(data []byte) (*bundle.Bundle, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, reject(CauseMalformed, err, "malformed bundle")
+		return nil, malformedBundle(data, err)
 	}
 	return &b, nil
+}
+
+// protoPosition is the "(line L:C)" position in a protojson error.
+var protoPosition = regexp.MustCompile(`\s*\(line (\d+):(\d+)\)`)
+
+// malformedBundle explains why data is no bundle in words of its own, not in
+// protojson's ("proto: syntax error (line 1:1): unexpected token").
+func malformedBundle(data []byte, err error) *RejectedError {
+	var r *RejectedError
+	if !json.Valid(data) {
+		var v any
+		jerr := json.Unmarshal(data, &v)
+		var syn *json.SyntaxError
+		switch {
+		case len(bytes.TrimSpace(data)) == 0:
+			r = reject(CauseMalformed, err, "malformed bundle: the file is empty")
+		case errors.As(jerr, &syn):
+			r = reject(CauseMalformed, err, "malformed bundle: not valid JSON (%s, at byte %d)", syn.Error(), syn.Offset)
+		default:
+			r = reject(CauseMalformed, err, "malformed bundle: not valid JSON (%v)", jerr)
+		}
+	} else {
+		msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
+		if m := protoPosition.FindStringSubmatch(msg); m != nil {
+			msg = strings.TrimLeft(strings.Replace(msg, m[0], "", 1), ": ") + fmt.Sprintf(" (line %s, column %s)", m[1], m[2])
+		}
+		r = reject(CauseMalformed, err, "malformed bundle: not a Sigstore bundle: %s", cleanLibraryText(msg))
+	}
+	r.ownWords = true
+	return r
 }
 
 // Verify checks bundle b for artifact a. It returns the Result in every
@@ -170,6 +202,10 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		out, err = v.keyless.Verify(b, sgverify.NewPolicy(artifactPolicy, policyOpt))
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// A streamed artifact stopped with ctx: not a rejection.
+			return ctx.Err()
+		}
 		return v.explain(err, b, sc, res)
 	}
 	v.fill(res, out)
@@ -233,7 +269,7 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 	}
 	alg := digestAlgorithmName(msg.DigestAlgorithm())
 	if v.signsWholeMessage(leaf) && a.digest == nil {
-		r, closeFn, err := a.open()
+		r, closeFn, err := a.open(ctx)
 		if err != nil {
 			return nil, done, err
 		}
