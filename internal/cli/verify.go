@@ -132,8 +132,16 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 		if strings.Contains(o.signerWorkflow, "@") {
 			return nil, usageError(fmt.Errorf("--signer-workflow %q: give the workflow path without @ref; use --source-ref for the ref", o.signerWorkflow))
 		}
+		uri, err := verify.ParseSignerWorkflow(o.signerWorkflow)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--signer-workflow %q is not of the form OWNER/NAME/.github/workflows/FILE.yml", o.signerWorkflow),
+				"name the workflow file that signed, e.g. --signer-workflow octo/shared/.github/workflows/build.yml")
+		}
+		if o.repo == "" {
+			return nil, usageError(errSignerWorkflowAlone, "pin the repository whose build you trust with --repo OWNER/NAME")
+		}
 		id.SignerWorkflow = o.signerWorkflow
-		id.SANRegexp = regexp.QuoteMeta(verify.SignerWorkflowURI(o.signerWorkflow)+"@") + ".*"
+		id.SANRegexp = regexp.QuoteMeta(uri+"@") + ".*"
 		id.Issuer = verify.GitHubIssuer
 	}
 	// A pattern must be valid on its own: anchoring wraps it in ^(?:...)$,
@@ -155,6 +163,25 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 	}
 	id.SourceRef, id.SourceDigest, id.Trigger = o.sourceRef, o.sourceDigest, o.trigger
 	return id, nil
+}
+
+// errSignerWorkflowAlone is the usage error of --signer-workflow without
+// --repo: anyone can call a public reusable workflow and get a certificate
+// naming it, so the workflow alone does not say whose build it was.
+var errSignerWorkflowAlone = errors.New("--signer-workflow alone accepts the workflow run for any repository: it needs --repo OWNER/NAME")
+
+// signerWorkflowAloneError is errSignerWorkflowAlone with a hint showing
+// the source repository found in the bundle.
+func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
+	hint := "pin the repository whose build you trust with --repo OWNER/NAME"
+	if b, err := verify.ReadBundleContext(ctx, bundlePath); err == nil {
+		if s := verify.BundleSigner(b); s != nil && s.GitHub != nil && s.GitHub.SourceRepository != "" {
+			repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
+			hint = fmt.Sprintf("the bundle's source repository is %q: if that is the repository whose build you trust, pin it with --repo %s",
+				s.GitHub.SourceRepository, repo)
+		}
+	}
+	return usageError(errSignerWorkflowAlone, hint)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
@@ -204,6 +231,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 		}
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
+			if errors.Is(err, errSignerWorkflowAlone) {
+				return nil, signerWorkflowAloneError(ctx, bundlePath)
+			}
 			return nil, err
 		}
 		if err := checkIdentityComplete(policy.Identity); err != nil {
