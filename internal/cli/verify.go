@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +53,9 @@ include the artifact.
 
 A keyless bundle needs an identity policy: --certificate-identity (or
 --certificate-identity-regexp, always matched against the whole value) and
---certificate-oidc-issuer (or its -regexp), or --repo / --signer-workflow for
-GitHub Actions. A key-signed bundle needs --key.
+--certificate-oidc-issuer (or its -regexp), or --repo for GitHub Actions,
+narrowed to a reusable workflow by --signer-workflow. A key-signed bundle
+needs --key.
 
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
@@ -91,7 +93,7 @@ func (o *verifyOptions) bindPolicy(cmd *cobra.Command) {
 	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "the OIDC issuer that must match exactly")
 	f.StringVar(&o.issuerRegexp, "certificate-oidc-issuer-regexp", "", "a pattern the whole OIDC issuer must match")
 	f.StringVar(&o.repo, "repo", "", "GitHub repository `OWNER/NAME` whose workflow signed (implies the GitHub Actions issuer)")
-	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref)")
+	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref; narrows --repo, which it needs)")
 	f.StringVar(&o.sourceRef, "source-ref", "", "the git ref the workflow ran on, e.g. refs/tags/v1.2.3")
 	f.StringVar(&o.sourceDigest, "source-digest", "", "the git commit the workflow ran on")
 	f.StringVar(&o.trigger, "trigger", "", "the event that triggered the workflow, e.g. push")
@@ -246,6 +248,13 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	if policy.Key == nil || !o.insecureIgnoreTlog || o.trust.explicit() {
 		r, err := a.loadTrust(ctx, &o.trust)
 		if err != nil {
+			if policy.Key != nil && !o.insecureIgnoreTlog {
+				// The root is needed only for the log entry (and any
+				// timestamps); a key-signed bundle made without a log
+				// needs no root at all.
+				return nil, addHints(fmt.Errorf("--key: the trust root is needed to verify the bundle's transparency log entry: %w", err),
+					"a key-signed bundle made without a transparency log (--tlog-upload=false) verifies without any trust root with --insecure-ignore-tlog")
+			}
 			return nil, err
 		}
 		tm = r.Trusted
@@ -328,6 +337,10 @@ func readKey(path string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
+	if block, _ := pem.Decode(data); block != nil && strings.Contains(block.Type, "CERTIFICATE") {
+		return nil, withHint(fmt.Errorf("key %s is a certificate (PEM %q), not a public key", path, block.Type),
+			"--key takes a PEM public key (-----BEGIN PUBLIC KEY-----); a certificate-signed bundle is verified with --certificate-identity and --certificate-oidc-issuer")
+	}
 	pub, err := keys.ParsePublicKeyPEM(data)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("key %s: %w", path, err), "--key takes a PEM public key (-----BEGIN PUBLIC KEY-----), such as cosign.pub")
@@ -399,6 +412,14 @@ func (a *app) printDetails(r *verify.Result) {
 	for _, t := range r.Timestamps {
 		a.verbosef("%s: %s timestamp %s %s", r.Artifact, t.Kind, t.Time.Format("2006-01-02T15:04:05Z"), t.URI)
 	}
+	a.printSkipped(r)
+}
+
+// printSkipped names, with --verbose, the checks that were not made.
+func (a *app) printSkipped(r *verify.Result) {
+	for _, s := range r.SkippedChecks {
+		a.verbosef("%s: not checked: %s: %s", r.Artifact, s.Check, s.Reason)
+	}
 }
 
 // printFailure explains one rejection or error on stderr. A bundle that
@@ -416,6 +437,9 @@ func (a *app) printFailure(r *verify.Result, err error) {
 	}
 	for _, h := range verifyHints(r, err) {
 		a.hintf("%s", h)
+	}
+	if a.verbose {
+		a.printSkipped(r)
 	}
 }
 
@@ -478,6 +502,8 @@ func verifyHints(r *verify.Result, err error) []string {
 		return []string{"a short-lived certificate is valid only with a timestamp (RFC 3161 or a log's integrated time) inside its lifetime, and this bundle has none"}
 	case verify.CauseRekorV2TSA:
 		return []string{"Rekor v2 bundles need a timestamp authority: pass a trusted root that lists the instance's TSA with --trusted-root"}
+	case verify.CauseTlogTimeIgnored:
+		return []string{"drop --insecure-ignore-tlog to verify the log entry and use its time, or verify a bundle that carries an RFC 3161 timestamp"}
 	case verify.CauseTlog:
 		if len(r.TlogEntries) == 0 {
 			return []string{"if the bundle was made without a transparency log on purpose (--tlog-upload=false), pass --insecure-ignore-tlog"}

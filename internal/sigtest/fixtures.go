@@ -46,6 +46,11 @@ const (
 // repository.
 const FileForeignReusableBundle = "reusable-foreign.sigstore.json"
 
+// FileNoTSABundle is artifact.txt signed like [FileArtifactBundle] but
+// without an RFC 3161 timestamp: the Rekor v1 entry's integrated time is its
+// only time evidence.
+const FileNoTSABundle = "no-tsa.sigstore.json"
+
 // ForeignRepository is a repository that calls the public reusable workflow
 // [ReusableIdentity] without being the demo's.
 const ForeignRepository = "https://github.com/mallory/lookalike"
@@ -220,6 +225,8 @@ func addKeylessFiles(s *fixtureSet, inst *Instance) {
 		blob(with(func(o *Options) { o.NoTlog = true })))
 	s.add(FileReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from the demo release workflow (source repo and build config are the demo's)",
 		blob(Options{Identity: ReusableIdentity, Issuer: GitHubIssuer, GitHub: ReusableClaims()}))
+	s.add(FileNoTSABundle, "artifact.txt like artifact.txt.sigstore.json without RFC 3161 timestamp: the Rekor v1 integrated time is the only time evidence",
+		blob(with(func(o *Options) { o.NoTimestamp = true })))
 	s.add(FileForeignReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from "+ForeignRepository+" (a foreign source repository)",
 		func() ([]byte, error) {
 			c := ReusableClaims()

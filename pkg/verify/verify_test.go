@@ -95,6 +95,10 @@ func makeWorld() (*world, error) {
 	})
 	mk("expired", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{ExpiredCert: true}) })
 	mk("no-tlog", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{NoTlog: true}) })
+	mk("no-tsa", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{NoTimestamp: true}) })
+	mk("no-tlog-no-tsa", func() ([]byte, error) {
+		return inst.SignBlob(w.artifact, sigtest.Options{NoTlog: true, NoTimestamp: true})
+	})
 	for _, kind := range sigtest.KeyKinds() {
 		signer, kerr := sigtest.GenerateKey(kind)
 		if kerr != nil {
