@@ -27,7 +27,24 @@ transparency log and timestamped, and that the signer satisfies the policy:
 
 Identity patterns (--certificate-identity-regexp, --certificate-oidc-issuer-regexp)
 always match the whole value. A keyless verify without an identity is a usage
-error whose hint shows the identity found in the bundle.
+error whose hint shows the identity found in the bundle. --signer-workflow
+only narrows --repo: anyone can call a public reusable workflow, so alone it
+is a usage error whose hint shows the bundle's source repository.
+
+--min-tlog-entries and --min-timestamps count distinct evidence: a log entry
+or RFC 3161 timestamp carried twice counts once, and so do two timestamps of
+one authority. A bundle is read up to 256 MiB, from a file, device or pipe.
+
+In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
+the checks that were not made, as {"check", "reason"}: "sct" when the trust
+root has no CT logs or with --insecure-ignore-sct, "tlog" with
+--insecure-ignore-tlog, "timestamp-authority" when the trust root has no
+timestamp authority for the bundle's RFC 3161 timestamps. --verbose names
+them too. A rejection's "cause" is one of malformed-bundle, artifact-mismatch,
+bad-signature, identity-mismatch, signer-kind, tlog, unknown-log, timestamp,
+rekor-v2-without-tsa, certificate, certificate-time, sct and
+tlog-time-ignored (the only timestamp was the log entry's, set aside by
+--insecure-ignore-tlog).
 
 # Sign
 
