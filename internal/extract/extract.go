@@ -34,7 +34,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/google/osv-scalibr/extractor/filesystem"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/requirements"
 	"github.com/google/osv-scalibr/inventory"
 
@@ -542,9 +541,6 @@ func (x *run) extractFile(in *input, rel string, info fs.FileInfo) (matched bool
 		if err != nil {
 			x.fail(disp, l.name, err)
 			continue
-		}
-		if l.name == packagelockjson.Name {
-			addNpmPeerGroups(func() ([]byte, error) { return in.p.readFile(rel, x.max) }, inv)
 		}
 		n := x.add(inv, l.plugin, func(p string) string {
 			if p == rel || p == "" {
