@@ -67,8 +67,9 @@ type Result struct {
 	Packages []scan.Package `json:"packages"`
 	// Files that an extractor read, in walk order.
 	Files []FileResult `json:"files"`
-	// Warnings are problems that did not stop the extraction (an unreadable
-	// directory inside a walk, SBOM components without a package URL).
+	// Warnings are problems that did not stop the extraction (SBOM
+	// components without a package URL, a reference in a lockfile refused
+	// because it leads outside the project, a .gitignore not read).
 	Warnings []string `json:"warnings,omitempty"`
 	// Failures are the files that were found but could not be read or
 	// parsed.
