@@ -332,3 +332,33 @@ func TestLongPathsAreRead(t *testing.T) {
 		t.Errorf("files %d, failures %+v, packages %d, err %v", len(res.Files), res.Failures, len(res.Packages), err)
 	}
 }
+
+// ReadFile reads a configuration file beside the scanned ones by the
+// lockfile rules: inside the project, regular, bounded.
+func TestReadFile(t *testing.T) {
+	top := t.TempDir()
+	write(t, top, "outside.toml", leaked+"\n")
+	dir := filepath.Join(top, "proj")
+	write(t, dir, "osv-scanner.toml", "[[IgnoredVulns]]\n")
+	write(t, dir, "big.toml", strings.Repeat("x", 2048))
+	symlink(t, filepath.Join(top, "outside.toml"), filepath.Join(dir, "link.toml"))
+	if b, err := ReadFile(context.Background(), filepath.Join(dir, "osv-scanner.toml"), 0); err != nil || string(b) != "[[IgnoredVulns]]\n" {
+		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+	tests := []struct {
+		name string
+		want error
+	}{
+		{"link.toml", ErrOutsideProject},
+		{"big.toml", ErrTooLarge},
+		{"missing.toml", os.ErrNotExist},
+	}
+	for _, tt := range tests {
+		p := filepath.Join(dir, tt.name)
+		b, err := ReadFile(context.Background(), p, 1024)
+		var pe *os.PathError
+		if !errors.Is(err, tt.want) || !errors.As(err, &pe) || pe.Path != p || b != nil {
+			t.Errorf("ReadFile(%s) = %q, %v; want %v naming the file", tt.name, b, err, tt.want)
+		}
+	}
+}

@@ -64,3 +64,14 @@ func TestGitignorePipeDoesNotBlock(t *testing.T) {
 		t.Errorf("%+v, %v", res, err)
 	}
 }
+
+func TestReadFilePipe(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "osv-scanner.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	if _, err := ReadFile(context.Background(), fifo, 0); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("ReadFile(fifo) = %v, want ErrNotRegular", err)
+	}
+}

@@ -384,3 +384,34 @@ func (c *confinedFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	return entries, err
 }
+
+// ReadFile reads a file found beside the scanned files, such as an
+// osv-scanner.toml next to a scanned directory, under the rules lockfiles
+// are read by: inside the project (a link leading outside is
+// ErrOutsideProject), a regular file (a named pipe is ErrNotRegular, never
+// blocking), at most max bytes (ErrTooLarge; zero means
+// [DefaultMaxFileSize]). Errors are *fs.PathError naming name.
+func ReadFile(ctx context.Context, name string, max Size) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := openProject(ctx, projectRoot(filepath.Dir(abs)), int64(max))
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	rel, err := filepath.Rel(p.dir, abs)
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.readFile(filepath.ToSlash(rel), int64(max))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
+	}
+	return b, err
+}
