@@ -123,7 +123,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		args = []string{"."}
 	}
 	opts := scan.Options{Scanner: scan.Scanner{Name: "hallmark", Version: buildVersion().Version}, AllowIncomplete: o.allowIncomplete}
-	if err := a.loadSuppressions(o, args, &opts); err != nil {
+	if err := a.loadSuppressions(ctx, o, args, &opts); err != nil {
 		return err
 	}
 
@@ -362,8 +362,10 @@ func dbDir(flag string) (string, error) {
 }
 
 // loadSuppressions reads the ignore file (given, or osv-scanner.toml next
-// to a scanned directory) and the VEX documents.
-func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options) error {
+// to a scanned directory) and the VEX documents, as lockfiles are read: a
+// named pipe is refused, never waited on, a link out of the project is
+// refused, and the size is bounded (a scanned pull request may carry them).
+func (a *app) loadSuppressions(ctx context.Context, o *scanOptions, args []string, opts *scan.Options) error {
 	path := o.ignoreFile
 	if path == "" {
 		for _, arg := range args {
@@ -377,7 +379,7 @@ func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options
 		}
 	}
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := extract.ReadFile(ctx, path, o.maxFileSize)
 		if err != nil {
 			return fmt.Errorf("reading ignore file: %w", err)
 		}
@@ -386,7 +388,7 @@ func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options
 		}
 	}
 	for _, p := range o.vexFiles {
-		data, err := os.ReadFile(p)
+		data, err := extract.ReadFile(ctx, p, o.maxFileSize)
 		if err != nil {
 			return fmt.Errorf("reading VEX document: %w", err)
 		}
