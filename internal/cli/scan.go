@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,65 +205,26 @@ func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) (
 			return pkgs, nil, nil, nil
 		}
 	}
-	res, err := extract.Extract(ctx, args, eo)
-	var failures []scan.FileFailure
-	if res != nil {
-		for _, f := range res.Failures {
-			failures = append(failures, scan.FileFailure(f))
-		}
-	}
-	failures, fatal := fileFailures(err, failures)
+	// Files that could not be read are in res.Failures; an error stops the
+	// scan: a file named explicitly that is no lockfile, a path that does
+	// not exist, a cancelled context.
+	res, fatal := extract.Extract(ctx, args, eo)
 	if fatal != nil {
 		if errors.Is(fatal, extract.ErrUnknownFormat) {
 			return nil, nil, nil, withHint(fatal, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
+		}
+		if errors.Is(fatal, fs.ErrNotExist) {
+			return nil, nil, nil, withHint(fatal, "check the path: scan takes lockfiles, manifests, SBOMs or directories (default .)")
 		}
 		return nil, nil, nil, fatal
 	}
 	for _, w := range res.Warnings {
 		a.warnf("%s", w)
 	}
-	var files []scan.File
 	for _, f := range res.Files {
 		a.verbosef("read %s (%s): %d packages", f.Path, f.Extractor, f.Packages)
-		files = append(files, scan.File(f))
 	}
-	return append(pkgs, res.Packages...), files, failures, nil
-}
-
-// fileFailures sorts extraction errors into files that could not be read
-// (added to failures, once per path) and the rest, which stop the scan: a
-// file named explicitly that is no lockfile, a path that does not exist,
-// a cancelled context.
-func fileFailures(err error, failures []scan.FileFailure) ([]scan.FileFailure, error) {
-	seen := map[string]bool{}
-	for _, f := range failures {
-		seen[f.Path] = true
-	}
-	var fatal []error
-	var walk func(error)
-	walk = func(err error) {
-		if fe, ok := err.(*extract.FileError); ok && fe.Kind != extract.ErrUnknownFormat {
-			if !seen[fe.Path] {
-				seen[fe.Path] = true
-				failures = append(failures, scan.FileFailure{Path: fe.Path, Extractor: fe.Extractor,
-					Reason: strings.TrimPrefix(fe.Error(), fe.Path+": ")})
-			}
-			return
-		}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			if _, isFile := err.(*extract.FileError); !isFile {
-				for _, e := range j.Unwrap() {
-					walk(e)
-				}
-				return
-			}
-		}
-		fatal = append(fatal, err)
-	}
-	if err != nil {
-		walk(err)
-	}
-	return failures, errors.Join(fatal...)
+	return append(pkgs, res.Packages...), res.Files, res.Failures, nil
 }
 
 func orDashPath(p string) string {

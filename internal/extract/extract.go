@@ -76,29 +76,17 @@ type Result struct {
 	Failures []FileFailure `json:"failures,omitempty"`
 }
 
-// FileResult records one file read by one extractor.
-type FileResult struct {
-	// Path is the file as reached from the path given to [Extract]: that
-	// path joined with the file's path below it ("sub/app/package-lock.json"
-	// for the argument "sub"), so relative to the working directory when the
-	// argument was relative and absolute when it was absolute. Two
-	// arguments never give two files the same Path.
-	Path string `json:"path"`
-	// Extractor is the osv-scalibr extractor name ("javascript/packagelockjson").
-	Extractor string `json:"extractor"`
-	// Packages is how many packages the file contributed after filtering.
-	Packages int `json:"packages"`
-}
+// FileResult records one file read by one extractor: its Path is the file
+// as reached from the path given to [Extract], that path joined with the
+// file's path below it ("sub/app/package-lock.json" for the argument "sub"),
+// so relative to the working directory when the argument was relative and
+// absolute when it was absolute; two arguments never give two files the
+// same Path. It is the scan result's File, so a scan reports it as it is.
+type FileResult = scan.File
 
-// FileFailure is a file that was found but could not be read or parsed.
-type FileFailure struct {
-	// Path is the file as displayed in Result.
-	Path string `json:"path"`
-	// Extractor is the format that was tried, empty when none was.
-	Extractor string `json:"extractor,omitempty"`
-	// Reason says in words why the file could not be read.
-	Reason string `json:"reason"`
-}
+// FileFailure is a file that was found but could not be read or parsed, as
+// the scan result reports it.
+type FileFailure = scan.FileFailure
 
 var (
 	// ErrUnknownFormat is the cause of a [FileError] for a file given
@@ -313,7 +301,9 @@ func (x *run) extractPath(p string) error {
 	}
 	info, err := os.Stat(abs)
 	if errors.Is(err, fs.ErrNotExist) {
-		return err // *fs.PathError names the path
+		// A path on the command line that is not there stops the scan,
+		// named as it was given.
+		return &fs.PathError{Op: "scan", Path: p, Err: fs.ErrNotExist}
 	}
 	clean := filepath.Clean(p)
 	if err != nil {
