@@ -54,7 +54,7 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
-	root.AddCommand(a.verifyCommand(), a.signCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
+	root.AddCommand(a.verifyCommand(), a.signCommand(), a.attestCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
 	registerCompletions(root)
 	return root
 }
