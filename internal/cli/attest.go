@@ -97,6 +97,7 @@ too), 3 a FILE is not a subject of --statement.`,
 	f.StringVar(&o.subjectName, "subject-name", "", "the subject `NAME` of the one FILE (default: its base name)")
 	f.StringSliceVar(&o.digests, "digest", nil, "also record this digest `ALG` of each FILE: sha512 (sha256 always)")
 	o.signFlags.bind(cmd)
+	cmd.AddCommand(a.attestRunCommand())
 	cmd.MarkFlagsMutuallyExclusive("predicate", "statement", "provenance")
 	cmd.MarkFlagsOneRequired("predicate", "statement", "provenance")
 	cmd.MarkFlagsMutuallyExclusive("statement", "type")
