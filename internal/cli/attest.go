@@ -160,6 +160,15 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 			return err
 		}
 	}
+	provEnv := attest.ProvenanceOptions{Env: os.Environ()}
+	if o.provenance {
+		// Check the CI environment before a token is looked for or a
+		// password asked; with a token, its claims are used below.
+		if predicate, err = attest.Provenance(provEnv); err != nil {
+			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+		}
+		predicateType = attest.TypeSLSAProvenance1
+	}
 	bundlePath, name := o.bundlePath, ""
 	if len(args) == 1 {
 		name = args[0]
@@ -168,18 +177,16 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	if o.provenance {
-		po := attest.ProvenanceOptions{Env: os.Environ()}
-		if token != "" {
-			if c, err := oidc.ParseToken(token); err == nil {
-				po.Claims = c.All
-			}
+	if o.provenance && token != "" {
+		if c, err := oidc.ParseToken(token); err == nil {
+			provEnv.Claims = c.All
 		}
-		a.verbosef("provenance for %s", attest.DetectCI(po.Env))
-		if predicate, err = attest.Provenance(po); err != nil {
+		if predicate, err = attest.Provenance(provEnv); err != nil {
 			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
 		}
-		predicateType = attest.TypeSLSAProvenance1
+	}
+	if o.provenance {
+		a.verbosef("provenance for %s", attest.DetectCI(provEnv.Env))
 	}
 	if st == nil {
 		if st, err = attest.NewStatement(subjects, predicateType, predicate); err != nil {
@@ -209,15 +216,39 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 		_, err = a.stdio.Out.Write(bundle)
 		return err
 	case a.output == "json":
-		rep := attest.Report{SchemaVersion: attest.SchemaVersion, PredicateType: st.GetPredicateType(),
+		rep := attestReport{SchemaVersion: attestSchemaVersion, PredicateType: st.GetPredicateType(),
 			Type: attest.ShortName(st.GetPredicateType()), Result: res}
 		for _, sub := range st.GetSubject() {
-			rep.Subjects = append(rep.Subjects, attest.Subject{Name: sub.GetName(), Digest: sub.GetDigest()})
+			rep.Subjects = append(rep.Subjects, attestSubject{Name: sub.GetName(), Digest: sub.GetDigest()})
 		}
 		return a.printJSON(rep)
 	}
 	fmt.Fprintf(a.stdio.Out, "%s\n", attestLine(st, res))
 	return nil
+}
+
+// attestSchemaVersion is the version of the JSON document attestReport
+// encodes.
+const attestSchemaVersion = "1"
+
+// attestReport is what 'hallmark attest --output json' prints: the
+// statement signed and what signing it made. (It lives here, not in
+// pkg/attest, so that pkg/attest does not depend on pkg/sign and
+// pkg/verify may use its type table.)
+type attestReport struct {
+	SchemaVersion string `json:"schemaVersion"`
+	// PredicateType is the statement's predicate type, Type its short
+	// name ("" for another URI).
+	PredicateType string          `json:"predicateType"`
+	Type          string          `json:"type,omitempty"`
+	Subjects      []attestSubject `json:"subjects"`
+	// Result is the signed bundle, as verified before it was written.
+	Result *sign.Result `json:"result"`
+}
+
+type attestSubject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
 }
 
 // check is the command line's consistency, before anything is read.
