@@ -110,6 +110,10 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 		return err
 	}
 	r, _, err := s.Sign(ctx, sign.Job{Path: o.step, BundlePath: bundlePath, Statement: data})
+	if errors.Is(err, sign.ErrStatement) && len(res.Statement.GetSubject()) == 0 {
+		return withHint(fmt.Errorf("step %q made no products: an in-toto statement needs at least one subject", o.step),
+			"name what the step makes with --products GLOB")
+	}
 	if err != nil {
 		return attestError(err)
 	}

@@ -220,6 +220,14 @@ var gitlabVariables = []string{
 	"CI_SERVER_URL",
 }
 
+// gitlabProvenance follows the GitLab runner's SLSA v1 provenance
+// (docs.gitlab.com/ci/pipeline_security/slsa/provenance_v1): buildType
+// .../gitlab-runner/-/blob/vVERSION/PROVENANCE.md, externalParameters
+// {source, entryPoint, variables}, internalParameters {name, architecture,
+// job}, builder PROJECT/-/runners/ID with the runner version. Two
+// deliberate differences: the commit is recorded as gitCommit (the runner
+// labels the SHA-1 commit "sha256", which the in-toto digest checks
+// reject), and variables are only the non-secret ones in gitlabVariables.
 func gitlabProvenance(env map[string]string) (*provenancev1.Provenance, error) {
 	f := &facts{env: env}
 	project := f.get("", "CI_PROJECT_URL")
