@@ -33,7 +33,7 @@ func TestAttestKeylessProvenance(t *testing.T) {
 	san := "https://github.com/" + wfRef
 	tok := write("token", []byte(signtest.Token(map[string]any{
 		"iss": issuer, "sub": san, "aud": "sigstore", "exp": time.Now().Add(time.Hour).Unix(),
-		"repository": repo, "ref": "refs/tags/v1.0.0", "workflow_ref": wfRef, "sha": sha, "event_name": "push",
+		"repository": repo, "ref": "refs/tags/v1.0.0", "workflow_ref": wfRef, "job_workflow_ref": wfRef, "sha": sha, "event_name": "push",
 		"repository_id": "1", "repository_owner_id": "2", "runner_environment": "github-hosted",
 		"run_id": "3", "run_attempt": "1",
 	})))
@@ -83,7 +83,7 @@ func TestAttestKeylessProvenance(t *testing.T) {
 	if d := p.BuildDefinition.ResolvedDependencies; len(d) != 1 || d[0].Digest["gitCommit"] != sha || d[0].URI != "git+https://github.com/"+repo+"@refs/tags/v1.0.0" {
 		t.Errorf("resolvedDependencies %+v", d)
 	}
-	if p.RunDetails.Builder.ID != "https://github.com/actions/runner/github-hosted" ||
+	if p.RunDetails.Builder.ID != san ||
 		p.RunDetails.Metadata.InvocationID != "https://github.com/"+repo+"/actions/runs/3/attempts/1" {
 		t.Errorf("runDetails %+v", p.RunDetails)
 	}

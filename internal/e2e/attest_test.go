@@ -172,7 +172,7 @@ func TestAttest(t *testing.T) {
 			"buildDefinition.internalParameters.github.repository_id":       "1000001",
 			"buildDefinition.internalParameters.github.repository_owner_id": "2000002",
 			"buildDefinition.internalParameters.github.runner_environment":  "github-hosted",
-			"runDetails.builder.id":                                         "https://github.com/actions/runner/github-hosted",
+			"runDetails.builder.id":                                         "https://github.com/" + repo + "/" + wf + "@" + ref,
 			"runDetails.metadata.invocationId":                              "https://github.com/" + repo + "/actions/runs/3000003/attempts/1",
 		} {
 			if got := field(t, p, path); got != want {

@@ -299,9 +299,10 @@ func provenanceJSON(t *testing.T, o attest.ProvenanceOptions) map[string]any {
 // TestGitHubProvenanceMatchesActions compares the provenance made for a
 // GitHub Actions environment, field by field, with the real one that
 // GitHub Actions made for that run (../shared/fixtures/real-bundles/b2):
-// the same except buildType (attest-build-provenance's newer URI) and
-// internalParameters.github.runner_environment, which that older
-// generator did not record.
+// the same except what @actions/attest changed since that 2023 run:
+// buildType (https://actions.github.io/buildtypes/workflow/v1),
+// internalParameters.github.runner_environment (then not recorded) and
+// runDetails.builder.id (then the runner, now SERVER/job_workflow_ref).
 func TestGitHubProvenanceMatchesActions(t *testing.T) {
 	got := provenanceJSON(t, attest.ProvenanceOptions{Env: githubEnv})
 	bundle := filepath.Join("..", "..", "..", "shared", "fixtures", "real-bundles", "b2-sigstorejs-2.0.0-provenance", "bundle.sigstore.json")
@@ -333,6 +334,11 @@ func TestGitHubProvenanceMatchesActions(t *testing.T) {
 	}
 	bd["buildType"] = attest.BuildTypeGitHub
 	bd["internalParameters"].(map[string]any)["github"].(map[string]any)["runner_environment"] = "github-hosted"
+	builder := want["runDetails"].(map[string]any)["builder"].(map[string]any)
+	if builder["id"] != "https://github.com/actions/runner/github-hosted" {
+		t.Fatalf("the fixture changed: builder %v", builder["id"])
+	}
+	builder["id"] = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", " ")
 		w, _ := json.MarshalIndent(want, "", " ")
@@ -345,7 +351,8 @@ func TestGitHubProvenanceFromClaims(t *testing.T) {
 	// certify, and wins.
 	env := append(append([]string{}, githubEnv...), "GITHUB_REPOSITORY=evil/fork")
 	claims := map[string]any{"iss": attest.GitHubIssuer, "repository": "sigstore/sigstore-js", "ref": "refs/heads/main",
-		"workflow_ref": "sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main", "run_attempt": "2"}
+		"workflow_ref": "sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main", "run_attempt": "2",
+		"job_workflow_ref": "sigstore/reusable/.github/workflows/build.yml@refs/tags/v1"}
 	got := provenanceJSON(t, attest.ProvenanceOptions{Env: env, Claims: claims})
 	wf := got["buildDefinition"].(map[string]any)["externalParameters"].(map[string]any)["workflow"].(map[string]any)
 	if wf["repository"] != "https://github.com/sigstore/sigstore-js" || wf["path"] != ".github/workflows/release.yml" {
@@ -354,6 +361,16 @@ func TestGitHubProvenanceFromClaims(t *testing.T) {
 	inv := got["runDetails"].(map[string]any)["metadata"].(map[string]any)["invocationId"]
 	if inv != "https://github.com/sigstore/sigstore-js/actions/runs/5904696764/attempts/2" {
 		t.Errorf("invocationId %v", inv)
+	}
+	// A reusable workflow is the builder: only the token names it.
+	if id := got["runDetails"].(map[string]any)["builder"].(map[string]any)["id"]; id != "https://github.com/sigstore/reusable/.github/workflows/build.yml@refs/tags/v1" {
+		t.Errorf("builder id %v", id)
+	}
+	// A tag holding "@" (changesets: pkg@1.0.0) stays whole.
+	at := append(append([]string{}, githubEnv...), "GITHUB_WORKFLOW_REF=sigstore/sigstore-js/.github/workflows/release.yml@refs/tags/pkg@1.0.0")
+	wf = provenanceJSON(t, attest.ProvenanceOptions{Env: at})["buildDefinition"].(map[string]any)["externalParameters"].(map[string]any)["workflow"].(map[string]any)
+	if wf["ref"] != "refs/tags/pkg@1.0.0" || wf["path"] != ".github/workflows/release.yml" {
+		t.Errorf("a tag with @: workflow %v", wf)
 	}
 	// Claims of another issuer are ignored.
 	got = provenanceJSON(t, attest.ProvenanceOptions{Env: env, Claims: map[string]any{"iss": "https://example.com", "repository": "x/y"}})

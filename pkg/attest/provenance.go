@@ -67,7 +67,9 @@ func DetectCI(env []string) string {
 
 // Provenance makes a SLSA v1 provenance predicate for the current build:
 // on GitHub Actions exactly the shape actions/attest-build-provenance
-// makes, on GitLab CI the shape of the GitLab runner's provenance, and
+// makes (@actions/attest's buildSLSAProvenancePredicate: the workflow's ref
+// is the part of workflow_ref after "@", the builder id is
+// SERVER/job_workflow_ref), on GitLab CI the shape of the GitLab runner's provenance, and
 // elsewhere BuildTypeLocal, which says that no CI system made it.
 func Provenance(o ProvenanceOptions) (*structpb.Struct, error) {
 	var p *provenancev1.Provenance
@@ -167,6 +169,13 @@ func githubProvenance(o ProvenanceOptions) (*provenancev1.Provenance, error) {
 	repo := f.get("repository", "GITHUB_REPOSITORY")
 	ref := f.get("ref", "GITHUB_REF")
 	workflowRef := f.get("workflow_ref", "GITHUB_WORKFLOW_REF")
+	// The builder is the workflow file whose job runs (a reusable
+	// workflow's, when one is called). Only the token says which: no
+	// variable does, so without one it is the top-level workflow.
+	jobWorkflowRef := workflowRef
+	if v, ok := f.claims["job_workflow_ref"].(string); ok && v != "" {
+		jobWorkflowRef = v
+	}
 	event := f.get("event_name", "GITHUB_EVENT_NAME")
 	repoID := f.get("repository_id", "GITHUB_REPOSITORY_ID")
 	ownerID := f.get("repository_owner_id", "GITHUB_REPOSITORY_OWNER_ID")
@@ -178,14 +187,14 @@ func githubProvenance(o ProvenanceOptions) (*provenancev1.Provenance, error) {
 		return nil, err
 	}
 	// owner/repo/.github/workflows/release.yml@refs/tags/v1 ->
-	// .github/workflows/release.yml
-	path, _, _ := strings.Cut(strings.TrimPrefix(workflowRef, repo+"/"), "@")
+	// .github/workflows/release.yml and refs/tags/v1 (a tag may hold "@").
+	path, workflowAt, _ := strings.Cut(strings.TrimPrefix(workflowRef, repo+"/"), "@")
 	var c structs
 	p := &provenancev1.Provenance{
 		BuildDefinition: &provenancev1.BuildDefinition{
 			BuildType: BuildTypeGitHub,
 			ExternalParameters: c.of(map[string]any{
-				"workflow": map[string]any{"ref": ref, "repository": server + "/" + repo, "path": path},
+				"workflow": map[string]any{"ref": workflowAt, "repository": server + "/" + repo, "path": path},
 			}),
 			InternalParameters: c.of(map[string]any{
 				"github": map[string]any{
@@ -199,7 +208,7 @@ func githubProvenance(o ProvenanceOptions) (*provenancev1.Provenance, error) {
 			}},
 		},
 		RunDetails: &provenancev1.RunDetails{
-			Builder: &provenancev1.Builder{Id: "https://github.com/actions/runner/" + runner},
+			Builder: &provenancev1.Builder{Id: server + "/" + jobWorkflowRef},
 			Metadata: &provenancev1.BuildMetadata{
 				InvocationId: fmt.Sprintf("%s/%s/actions/runs/%s/attempts/%s", server, repo, runID, attempt),
 			},
