@@ -101,8 +101,9 @@ func HashFile(ctx context.Context, path, name string, algs ...string) (*intotov1
 }
 
 // ParseSubject reads a subject given by digest: NAME=ALG:HEX (for example
-// app.tgz=sha256:2c26b4...). The digest is checked for its algorithm's
-// length.
+// app.tgz=sha256:2c26b4...), ALG one of sha256, sha384 and sha512 (the
+// digests a verifier can match a file against). The digest is checked for
+// its algorithm's length.
 func ParseSubject(s string) (*intotov1.ResourceDescriptor, error) {
 	// NAME may itself contain "="; the digest never does.
 	i := strings.LastIndex(s, "=")
@@ -114,7 +115,11 @@ func ParseSubject(s string) (*intotov1.ResourceDescriptor, error) {
 	if !ok || name == "" || alg == "" || hexDigest == "" {
 		return nil, fmt.Errorf("%w: %q is not NAME=ALG:HEX", ErrSubject, s)
 	}
-	rd := &intotov1.ResourceDescriptor{Name: name, Digest: map[string]string{strings.ToLower(alg): strings.ToLower(hexDigest)}}
+	alg = strings.ToLower(alg)
+	if alg != SHA256 && alg != "sha384" && alg != SHA512 {
+		return nil, fmt.Errorf("%w: %q: the digest algorithm %q is not sha256, sha384 or sha512", ErrSubject, s, alg)
+	}
+	rd := &intotov1.ResourceDescriptor{Name: name, Digest: map[string]string{alg: strings.ToLower(hexDigest)}}
 	if err := rd.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %q: %w", ErrSubject, s, err)
 	}
