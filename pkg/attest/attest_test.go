@@ -189,6 +189,8 @@ func TestHashFileAndSubjects(t *testing.T) {
 		"=sha256:" + want["sha256"]:              false,
 		"app":                                    false,
 		"app=" + want["sha256"]:                  false,
+		"app=sha1:" + strings.Repeat("ab", 20):   false,
+		"app=SHA256:" + want["sha256"]:           true,
 	} {
 		_, err := attest.ParseSubject(s)
 		if (err == nil) != ok || (err != nil && !errors.Is(err, attest.ErrSubject)) {
