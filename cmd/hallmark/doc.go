@@ -8,6 +8,8 @@ Usage:
 
 	hallmark verify [flags] ARTIFACT...
 	hallmark sign [flags] FILE...
+	hallmark attest [flags] FILE...
+	hallmark attest run --step NAME [--materials GLOB]... [--products GLOB]... -- CMD [ARGS...]
 	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
 	hallmark scan [flags] [PATH...]
 	hallmark db update|import|status
@@ -75,6 +77,42 @@ wrong audience).
 (default), ecdsa-p384, ed25519, rsa-3072. Passwords come from
 $HALLMARK_PASSWORD, $COSIGN_PASSWORD or a terminal prompt. Ed25519 keys sign
 the whole file and need --tlog-upload=false.
+
+# Attest
+
+'hallmark attest' signs ONE in-toto Statement v1 whose subjects are all the
+FILEs (base name, or --subject-name; sha256, plus sha512 with --digest
+sha512; --subject NAME=ALG:HEX by digest) as a DSSE envelope in a Sigstore
+bundle: FILE.KIND.sigstore.json for one FILE, --bundle OUT (- for stdout)
+for several. The predicate is --predicate FILE|- of --type T, or
+--provenance (SLSA v1 from the CI environment: GitHub Actions as
+actions/attest-build-provenance makes it, GitLab CI as the GitLab runner
+does, elsewhere a "local" build type that says no CI system made it), or the
+whole statement is --statement FILE (FILEs given too must be its subjects,
+exit 3 otherwise). Signing is as for 'hallmark sign', with the same flags:
+
+	hallmark attest --provenance dist/app.tgz
+	hallmark attest --type spdxjson --predicate sbom.spdx.json app.tgz
+	hallmark attest --key cosign.key --tlog-upload=false --timestamp=false --type cyclonedx --predicate bom.json app.tgz
+
+Types: slsaprovenance1 (https://slsa.dev/provenance/v1), spdxjson
+(https://spdx.dev/Document/v2.3; v2.2 or v3.0 as the document says),
+cyclonedx (https://cyclonedx.org/bom), vuln
+(https://in-toto.io/attestation/vulns/v0.2), openvex
+(https://openvex.dev/ns/v0.2.0), link (https://in-toto.io/attestation/link/v0.3),
+release (https://in-toto.io/attestation/release/v0.1), vsa
+(https://slsa.dev/verification_summary/v1), or any absolute URI. Predicates
+of known types are checked first: one that is not JSON or not the type's
+shape is a usage error (exit 2) naming the field.
+
+'hallmark attest run --step NAME -- CMD' hashes the --materials, runs CMD
+with its output streamed, hashes the --products, and signs an in-toto link
+v0.3 whose subjects are the products to NAME.link.sigstore.json (also when
+CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
+
+The bundles verify with 'hallmark verify' (the subject must be the file),
+with 'cosign verify-blob-attestation --type URI' and with 'gh attestation
+verify --bundle'.
 
 # Scan
 

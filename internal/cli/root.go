@@ -28,9 +28,10 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Sign, verify and scan software artifacts with Sigstore and OSV",
 		Long: `hallmark certifies where software comes from and that it is what was built.
 
-It signs files into Sigstore bundles, verifies bundles (keyless Fulcio
-certificates or keys, Rekor v1 and v2 transparency logs, RFC 3161 timestamps)
-against a trust root and a policy, and scans lockfiles and SBOMs for known
+It signs files and in-toto attestations about them into Sigstore bundles,
+verifies bundles (keyless Fulcio certificates or keys, Rekor v1 and v2
+transparency logs, RFC 3161 timestamps) against a trust root and a policy,
+and scans lockfiles and SBOMs for known
 vulnerabilities (OSV), online or offline.
 
 Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
@@ -54,7 +55,7 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
-	root.AddCommand(a.verifyCommand(), a.signCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
+	root.AddCommand(a.verifyCommand(), a.signCommand(), a.attestCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
 	registerCompletions(root)
 	return root
 }

@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
-	"github.com/hallmark-dev/hallmark/internal/oidc"
-	"github.com/hallmark-dev/hallmark/internal/trust"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -22,23 +18,7 @@ type signOptions struct {
 	bundlePath string
 	inToto     bool
 
-	keyPath string
-
-	identityToken      string
-	oidcIssuer         string
-	oidcClientID       string
-	oidcDeviceFlow     bool
-	oidcDisableAmbient bool
-
-	signingConfig string
-	fulcioURL     string
-	rekorURL      string
-	rekorVersion  uint32
-	timestampURL  string
-	tlogUpload    bool
-	timestamp     bool
-
-	trust trustFlags
+	signFlags
 }
 
 func (a *app) signCommand() *cobra.Command {
@@ -95,23 +75,7 @@ misbehaved, a wrong password), 2 usage error.`,
 	f := cmd.Flags()
 	f.StringVar(&o.bundlePath, "bundle", "", "write the bundle to `OUT` (one file only; - for standard output)")
 	f.BoolVar(&o.inToto, "in-toto", false, "each FILE is an in-toto statement: sign it as a DSSE envelope")
-	f.StringVar(&o.keyPath, "key", "", "sign with this PEM private key `FILE` instead of keyless")
-	f.StringVar(&o.identityToken, "identity-token", "", "the OIDC identity `TOKEN`, or @FILE to read it from FILE")
-	f.StringVar(&o.oidcIssuer, "oidc-issuer", "", "OIDC issuer `URL` of the interactive login (default: the signing config's)")
-	f.StringVar(&o.oidcClientID, "oidc-client-id", oidc.DefaultClientID, "OIDC client `ID` of the interactive login")
-	f.BoolVar(&o.oidcDeviceFlow, "oidc-device-flow", false, "log in with the device flow (a code to enter on another device)")
-	f.BoolVar(&o.oidcDisableAmbient, "oidc-disable-ambient-providers", false, "ignore CI systems' ambient identity tokens")
-	f.StringVar(&o.signingConfig, "signing-config", "", "Sigstore signing_config.json `FILE` naming the services (default: the public-good one, through TUF)")
-	f.StringVar(&o.fulcioURL, "fulcio-url", "", "Fulcio `URL` (overrides the signing config)")
-	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor `URL` (overrides the signing config)")
-	f.Uint32Var(&o.rekorVersion, "rekor-version", 0, "Rekor API `VERSION`, 1 or 2 (default: the signing config's newest; 1 with --rekor-url)")
-	f.StringVar(&o.timestampURL, "timestamp-url", "", "RFC 3161 timestamp authority `URL` (overrides the signing config)")
-	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record the signature in the transparency log (false: --key only)")
-	f.BoolVar(&o.timestamp, "timestamp", true, "get RFC 3161 timestamps from the signing config's TSAs (false: --key only)")
-	o.trust.bind(f)
-	for _, id := range []string{"identity-token", "oidc-issuer", "oidc-client-id", "oidc-device-flow", "oidc-disable-ambient-providers", "fulcio-url"} {
-		cmd.MarkFlagsMutuallyExclusive("key", id)
-	}
+	o.signFlags.bind(cmd)
 	return cmd
 }
 
@@ -124,70 +88,9 @@ func (a *app) runSign(ctx context.Context, o *signOptions, args []string) error 
 		return usageError(errors.New("--bundle - writes the bundle to standard output, which --output json needs for the report"),
 			"write the bundle to a file with --bundle OUT, or drop --output json")
 	}
-	keyMode := o.keyPath != ""
-	if !keyMode && (!o.tlogUpload || !o.timestamp) {
-		return usageError(errors.New("--tlog-upload=false and --timestamp=false need --key: a Fulcio certificate lives minutes and needs a logged or timestamped signing time"))
-	}
-	if o.rekorVersion != 0 && o.rekorVersion != 1 && o.rekorVersion != 2 {
-		return usageError(fmt.Errorf("--rekor-version %d: want 1 or 2", o.rekorVersion))
-	}
-	if !o.tlogUpload && (o.rekorURL != "" || o.rekorVersion != 0) {
-		return usageError(errors.New("--rekor-url and --rekor-version contradict --tlog-upload=false"))
-	}
-	if !o.timestamp && o.timestampURL != "" {
-		return usageError(errors.New("--timestamp-url contradicts --timestamp=false"))
-	}
-	needServices := !keyMode || o.tlogUpload || o.timestamp
-	if o.trust.offline && needServices {
-		return usageError(errors.New("--offline signs only with --key and no services"),
-			"pass --tlog-upload=false --timestamp=false with --key, or drop --offline")
-	}
-	overrides := sign.Overrides{
-		FulcioURL: o.fulcioURL, RekorURL: o.rekorURL, RekorVersion: o.rekorVersion,
-		TimestampURL: o.timestampURL, OIDCIssuer: o.oidcIssuer,
-		NoTlog: !o.tlogUpload, NoTimestamp: !o.timestamp,
-	}
-	opts := sign.Options{Retries: 2}
-	if _, interactive := a.terminalFD(); !keyMode && !interactive {
-		// Without a terminal the token comes from flags or the
-		// environment: look for it before contacting any service.
-		if opts.IDToken, err = a.identityToken(ctx, o, ""); err != nil {
-			return err
-		}
-	}
-	if needServices {
-		sc, err := a.signingConfig(ctx, o, keyMode)
-		if err != nil {
-			return err
-		}
-		if opts.Services, err = sign.SelectServices(sc, overrides, time.Now()); err != nil {
-			if errors.Is(err, sign.ErrBadOverride) {
-				return usageError(err)
-			}
-			return withHint(err, "pass another --signing-config, or name the services with --fulcio-url, --rekor-url, --timestamp-url")
-		}
-		r, err := a.loadTrust(ctx, &o.trust)
-		if err != nil {
-			return err
-		}
-		opts.TrustedRoot = r.Trusted
-	}
-	a.verbosef("services: fulcio %q rekor %v tsa %v", opts.Services.Fulcio, opts.Services.Rekor, opts.Services.TSA)
-
-	if keyMode {
-		if opts.Key, err = a.readPrivateKey(o.keyPath); err != nil {
-			return err
-		}
-	} else if opts.IDToken == "" {
-		tok, err := a.identityToken(ctx, o, opts.Services.OIDCIssuer)
-		if err != nil {
-			return err
-		}
-		opts.IDToken = tok
-	}
-	s, err := sign.New(ctx, opts)
+	s, _, err := a.newSigner(ctx, &o.signFlags)
 	if err != nil {
-		return signError(err)
+		return err
 	}
 	outs, err := s.SignAll(ctx, jobs)
 	if err != nil {
@@ -223,87 +126,6 @@ func (o *signOptions) jobs(args []string) ([]sign.Job, error) {
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
-}
-
-// signingConfig loads --signing-config, else the public-good config from
-// the TUF cache (refreshed as the trust root is), unless the overrides name
-// every service needed.
-func (a *app) signingConfig(ctx context.Context, o *signOptions, keyMode bool) (*root.SigningConfig, error) {
-	if o.signingConfig != "" {
-		sc, err := root.NewSigningConfigFromPath(o.signingConfig)
-		if err != nil {
-			return nil, fmt.Errorf("reading signing config %s: %w", o.signingConfig, err)
-		}
-		return sc, nil
-	}
-	tlogDone := !o.tlogUpload || o.rekorURL != ""
-	tsaDone := !o.timestamp || o.timestampURL != ""
-	if (keyMode || o.fulcioURL != "") && tlogDone && tsaDone {
-		return nil, nil
-	}
-	topts, err := (&trustFlags{offline: o.trust.offline, mirror: o.trust.mirror, tufRoot: o.trust.tufRoot}).options()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.loadTrust(ctx, &trustFlags{offline: o.trust.offline, mirror: o.trust.mirror, tufRoot: o.trust.tufRoot}); err != nil {
-		return nil, err
-	}
-	data, err := trust.SigningConfig(topts)
-	if err != nil {
-		return nil, withHint(fmt.Errorf("no signing config: %w", err),
-			"pass --signing-config FILE, or run 'hallmark trust update' to fetch the public-good one")
-	}
-	sc, err := root.NewSigningConfigFromJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the cached signing config: %w", err)
-	}
-	return sc, nil
-}
-
-// identityToken finds the identity token and, on a terminal, shows whose
-// it is before anything is signed.
-func (a *app) identityToken(ctx context.Context, o *signOptions, issuer string) (string, error) {
-	_, interactive := a.terminalFD()
-	tok, err := oidc.Get(ctx, oidc.Options{
-		Token:          o.identityToken,
-		DisableAmbient: o.oidcDisableAmbient,
-		Interactive:    interactive,
-		DeviceFlow:     o.oidcDeviceFlow,
-		Issuer:         issuer,
-		ClientID:       o.oidcClientID,
-		Prompt:         a.stdio.Err,
-	})
-	if errors.Is(err, oidc.ErrNoToken) {
-		return "", withHint(errors.New("keyless signing needs an OIDC identity token, and none was found (no terminal for a login)"),
-			"pass --identity-token TOKEN (or @FILE), set SIGSTORE_ID_TOKEN, run in CI with OIDC tokens enabled (GitHub Actions: permissions: id-token: write), or sign with --key FILE")
-	}
-	if err != nil {
-		return "", err
-	}
-	c, perr := tok.Claims()
-	if perr != nil {
-		return "", withHint(fmt.Errorf("identity token from %s: %w", tok.Source, perr), "an identity token is a JWT: three base64url parts separated by dots")
-	}
-	if interactive {
-		fmt.Fprintf(a.stdio.Err, "hallmark: signing as %s (issuer %s, token from %s)\n", c.Identity(), c.Issuer, tok.Source)
-	} else {
-		a.verbosef("signing as %s (issuer %s, token from %s)", c.Identity(), c.Issuer, tok.Source)
-	}
-	return tok.Raw, nil
-}
-
-// signError attaches hints to errors that stop the whole run.
-func signError(err error) error {
-	var se *sign.ServiceError
-	switch {
-	case errors.As(err, &se) && se.TokenProblem != "":
-		return withHint(err, "get a fresh identity token for audience \"sigstore\"")
-	case errors.As(err, &se):
-		return withHint(err, "check the service URL and the network; --verbose shows the services chosen")
-	case errors.Is(err, sign.ErrConfig):
-		return withHint(err, "check --signing-config and the service flags")
-	}
-	return err
 }
 
 // reportSign prints one line per file (or the bundle, or JSON) and returns

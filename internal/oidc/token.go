@@ -35,6 +35,9 @@ type Claims struct {
 	Expiry    time.Time
 	NotBefore time.Time
 	IssuedAt  time.Time
+	// All is every claim of the token, as JSON decoded it (for CI
+	// systems' own claims: repository, workflow_ref...).
+	All map[string]any
 }
 
 // Identity is the identity Fulcio will certify: the email for email
@@ -77,6 +80,9 @@ func ParseToken(token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: payload is not a JSON object: %w", ErrMalformedToken, err)
 	}
 	c := &Claims{Issuer: raw.Iss, Subject: raw.Sub, Email: raw.Email}
+	if err := json.Unmarshal(payload, &c.All); err != nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object: %w", ErrMalformedToken, err)
+	}
 	if len(raw.Aud) > 0 && string(raw.Aud) != "null" {
 		var one string
 		if err := json.Unmarshal(raw.Aud, &one); err == nil {

@@ -40,6 +40,9 @@ type input struct {
 }
 
 func (s *Signer) content(ctx context.Context, j Job) (*input, error) {
+	if j.Statement != nil {
+		return s.statementData(j.Path, j.Statement)
+	}
 	if j.InToto {
 		return s.statementContent(j.Path)
 	}
@@ -94,6 +97,16 @@ func (s *Signer) statementContent(path string) (*input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	if len(data) > MaxStatementSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrStatement, path, MaxStatementSize)
+	}
+	return s.statementData(path, data)
+}
+
+// statementData checks an in-toto statement named name and picks the
+// subject digest the bundle is verified against.
+func (s *Signer) statementData(name string, data []byte) (*input, error) {
+	path := name
 	if len(data) > MaxStatementSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrStatement, path, MaxStatementSize)
 	}

@@ -210,7 +210,15 @@ type Job struct {
 	// (payload type application/vnd.in-toto+json) instead of a message
 	// signature.
 	InToto bool
+	// Statement is an in-toto statement held in memory, signed as a DSSE
+	// envelope like InToto does with a file; Path then only names it in
+	// results and errors (pkg/attest makes these). At most MaxStatementSize
+	// bytes.
+	Statement []byte
 }
+
+// dsse says whether the job is signed as a DSSE envelope.
+func (j Job) dsse() bool { return j.InToto || j.Statement != nil }
 
 // Outcome is the result of one Job.
 type Outcome struct {
@@ -261,7 +269,7 @@ func (s *Signer) sign(ctx context.Context, j Job, res *Result) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.kp.pure() && !j.InToto && len(s.o.Services.Rekor) > 0 {
+	if s.kp.pure() && !j.dsse() && len(s.o.Services.Rekor) > 0 {
 		return nil, fmt.Errorf("%w: an Ed25519 key signs the whole file (pure Ed25519), which a Rekor hashedrekord entry cannot carry; sign without the transparency log", ErrConfig)
 	}
 	in, err := s.content(ctx, j)

@@ -469,3 +469,51 @@ func TestTokenProblem(t *testing.T) {
 		t.Errorf("TokenProblem(garbage) = %q", got)
 	}
 }
+
+// TestSignStatementInMemory signs a statement held in memory as DSSE: the
+// bundle verifies for the subject, and nothing but the bundle is written.
+func TestSignStatementInMemory(t *testing.T) {
+	ctx := context.Background()
+	key, _ := keys.GenerateKey(keys.ECDSAP256)
+	dir := t.TempDir()
+	artifact := []byte("in-memory statement subject")
+	art := writeFile(t, dir, "art.bin", artifact)
+	s, err := sign.New(ctx, sign.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundlePath := filepath.Join(dir, "art.bin.test.sigstore.json")
+	res, _, err := s.Sign(ctx, sign.Job{Path: "art.bin", BundlePath: bundlePath, Statement: statementFor(artifact)})
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	if res.MediaType == "" || res.Artifact != "art.bin" {
+		t.Fatalf("result %+v", res)
+	}
+	b, err := verify.ReadBundle(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.GetDsseEnvelope() == nil || b.GetDsseEnvelope().GetPayloadType() != sign.InTotoPayloadType {
+		t.Fatalf("the bundle is not a DSSE in-toto envelope")
+	}
+	v, _ := verify.New(nil, verify.Policy{Key: key.Public(), InsecureIgnoreTlog: true})
+	if _, err := v.Verify(ctx, b, verify.FileArtifact(art)); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+
+	// Not a statement, or too large: ErrStatement, no bundle.
+	for name, data := range map[string][]byte{
+		"not json":   []byte("{"),
+		"no subject": []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}`),
+		"too large":  make([]byte, sign.MaxStatementSize+1),
+	} {
+		out := filepath.Join(dir, "bad.sigstore.json")
+		if _, _, err := s.Sign(ctx, sign.Job{Path: name, BundlePath: out, Statement: data}); !errors.Is(err, sign.ErrStatement) {
+			t.Errorf("%s: %v, want ErrStatement", name, err)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a bundle was written", name)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,7 +38,31 @@ type Claims struct {
 	EmailVerified bool          // email_verified
 	Audience      string        // aud; DefaultAudience when empty
 	TTL           time.Duration // lifetime from now; negative mints an expired token; 10 minutes when zero
+	// Extra are more claims, such as the ones GitHub Actions tokens carry
+	// (repository, ref, workflow_ref, sha, run_id...; see GitHubClaims).
+	// They cannot replace the claims above or iss, iat, nbf, exp.
+	Extra map[string]any
 }
+
+// GitHubClaims are the claims a GitHub Actions ID token carries for a run
+// of workflow (a path such as .github/workflows/release.yml) of repo
+// (OWNER/NAME) at ref, commit sha.
+func GitHubClaims(repo, workflow, ref, sha string) map[string]any {
+	owner, _, _ := strings.Cut(repo, "/")
+	wref := repo + "/" + workflow + "@" + ref
+	return map[string]any{
+		"repository": repo, "repository_owner": owner, "repository_id": "1000001",
+		"repository_owner_id": "2000002", "repository_visibility": "public",
+		"ref": ref, "ref_type": "branch", "sha": sha,
+		"workflow": "release", "workflow_ref": wref, "workflow_sha": sha,
+		"job_workflow_ref": wref, "job_workflow_sha": sha,
+		"event_name": "push", "run_id": "3000003", "run_number": "7", "run_attempt": "1",
+		"runner_environment": "github-hosted", "actor": "octocat", "actor_id": "4000004",
+	}
+}
+
+// registered are the claims Mint sets itself.
+var registered = []string{"iss", "sub", "aud", "iat", "nbf", "exp", "email", "email_verified"}
 
 // Issuer mints tokens signed by a key generated when it is made.
 type Issuer struct {
@@ -93,6 +118,12 @@ func (i *Issuer) Mint(c Claims) (string, error) {
 		"nbf": now.Add(-30 * time.Second).Unix(),
 		"exp": now.Add(c.TTL).Unix(),
 	}
+	for k, v := range c.Extra {
+		if slices.Contains(registered, k) {
+			return "", fmt.Errorf("oidcissuer: the extra claim %q would replace one Mint sets", k)
+		}
+		claims[k] = v
+	}
 	if c.Email != "" {
 		claims["email"] = c.Email
 		claims["email_verified"] = c.EmailVerified
@@ -117,8 +148,9 @@ func (i *Issuer) Mint(c Claims) (string, error) {
 // ServeHTTP serves discovery, the JWKS and the token endpoint. The token
 // endpoint takes, as query or form parameters: email (default
 // signer@example.com), sub (default the email), aud (default sigstore),
-// email_verified (default true) and ttl (a Go duration, negative for an
-// expired token). It answers the bare JWT as text/plain, or an OAuth token
+// email_verified (default true), ttl (a Go duration, negative for an
+// expired token) and claims (a JSON object of more claims, see
+// Claims.Extra). It answers the bare JWT as text/plain, or an OAuth token
 // response when the request accepts JSON.
 func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -165,6 +197,12 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 		Subject:       r.Form.Get("sub"),
 		Audience:      r.Form.Get("aud"),
 		EmailVerified: get("email_verified", "true") == "true",
+	}
+	if v := r.Form.Get("claims"); v != "" {
+		if err := json.Unmarshal([]byte(v), &c.Extra); err != nil {
+			http.Error(w, "claims: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 	}
 	if c.Email == "none" { // a token without email claims
 		c.Email = ""

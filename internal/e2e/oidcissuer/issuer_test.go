@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,30 @@ func TestTokenParameters(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET %s: %s, want 400", bad, resp.Status)
+		}
+	}
+}
+
+func TestExtraClaims(t *testing.T) {
+	_, srv := serve(t)
+	var jwks map[string][]map[string]string
+	get(t, srv.URL+"/keys", &jwks)
+	extra, err := json.Marshal(GitHubClaims("o/r", ".github/workflows/release.yml", "refs/heads/main", "abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := verifyJWT(t, string(get(t, srv.URL+"/token?email=ci@example.com&claims="+url.QueryEscape(string(extra)), nil)), jwks)
+	if claims["workflow_ref"] != "o/r/.github/workflows/release.yml@refs/heads/main" || claims["repository"] != "o/r" || claims["email"] != "ci@example.com" {
+		t.Errorf("claims %v", claims)
+	}
+	for _, bad := range []string{`{"iss":"x"}`, `[1]`} {
+		resp, err := http.Get(srv.URL + "/token?claims=" + url.QueryEscape(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("claims=%s: %s, want 400", bad, resp.Status)
 		}
 	}
 }
