@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,22 +113,38 @@ func defaultEcosystems(cmd *cobra.Command, dir string) []string {
 func (a *app) dbStatusCommand(dir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show the database's ecosystems, record counts and snapshot dates",
-		Args:  cobra.NoArgs,
+		Short: "Show the database's ecosystems, record counts and snapshot dates, and check it",
+		Long: `List the database's ecosystems, record counts and snapshot dates, then read
+every record and index entry and run bbolt's consistency check: a damaged
+database (truncated, overwritten) is an error (exit 1); 'hallmark db import'
+or 'hallmark db update' replaces it.`,
+		Args: cobra.NoArgs,
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
 			d, err := dbDir(*dir)
 			if err != nil {
 				return err
 			}
 			st, err := osvdb.ReadStatus(cmd.Context(), d)
-			if err != nil {
+			if errors.Is(err, osvdb.ErrNoDatabase) {
 				return withHint(err, "create it with 'hallmark db update' or 'hallmark db import PATH'")
 			}
+			if err != nil {
+				return err
+			}
+			// The listing above read the ecosystems' info only: read the rest.
+			n, err := osvdb.Check(cmd.Context(), d)
+			if err != nil {
+				return err
+			}
 			if a.output == "json" {
-				return a.printJSON(st)
+				return a.printJSON(struct {
+					*osvdb.Status
+					Sound bool `json:"sound"`
+				}{st, true})
 			}
 			fmt.Fprintf(a.stdio.Out, "database: %s\n", st.Path)
 			a.printEcosystems(st.Ecosystems)
+			fmt.Fprintf(a.stdio.Out, "sound: %d records read, bbolt consistency check passed\n", n)
 			return nil
 		}),
 	}

@@ -353,7 +353,7 @@ func importSources(ctx context.Context, dbDir string, srcs []source) (*ImportRes
 			os.Remove(tmpName)
 		}
 	}()
-	nb, err := bolt.Open(tmpName, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: 5 * time.Second,
+	nb, err := bolt.Open(tmpName, 0o644, &bolt.Options{NoSync: true, Timeout: 5 * time.Second,
 		// Address space only: growing the map in one big transaction
 		// copies every node out of it at each remap.
 		InitialMmapSize: 1 << 30})
@@ -368,11 +368,17 @@ func importSources(ctx context.Context, dbDir string, srcs []source) (*ImportRes
 		if err := m.Put(keyFormat, []byte(formatVersion)); err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketEcos); err != nil {
-			return err
-		}
-		return copyOld(final, tx, b.ecos)
+		_, err = tx.CreateBucket(bucketEcos)
+		return err
 	})
+	if err == nil {
+		err = nb.Update(func(tx *bolt.Tx) error { return copyOld(final, tx, b.ecos) })
+		if errors.Is(err, ErrDamaged) {
+			// Rolled back: the damaged file is replaced, without what it held.
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%v: replacing it; ecosystems it held that this import does not read are dropped", err))
+			err = nil
+		}
+	}
 	for _, eco := range sortedKeys(b.ecos) {
 		if err != nil {
 			break
@@ -411,27 +417,38 @@ func copyOld(final string, tx *bolt.Tx, replaced map[string]*ecoData) error {
 	if _, err := os.Stat(final); err != nil {
 		return nil
 	}
-	old, err := bolt.Open(final, 0o444, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	old, _, err := openBolt(final, false)
+	if errors.Is(err, ErrDamaged) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("opening the existing database: %w", err)
 	}
 	defer old.Close()
-	return old.View(func(otx *bolt.Tx) error {
-		if checkFormat(otx) != nil {
-			return nil // an old format is dropped entirely
-		}
-		oecos := otx.Bucket(bucketEcos)
-		necos := tx.Bucket(bucketEcos)
-		return oecos.ForEachBucket(func(k []byte) error {
-			if replaced[string(k)] != nil {
-				return nil
+	return guard(final, func() error {
+		return old.View(func(otx *bolt.Tx) error {
+			if checkFormat(otx) != nil {
+				return nil // an old format is dropped entirely
 			}
-			return copyBucket(oecos.Bucket(k), necos, bytes.Clone(k))
+			oecos := otx.Bucket(bucketEcos)
+			if oecos == nil {
+				return damaged(final, "no ecosystems bucket")
+			}
+			necos := tx.Bucket(bucketEcos)
+			return oecos.ForEachBucket(func(k []byte) error {
+				if replaced[string(k)] != nil {
+					return nil
+				}
+				return copyBucket(final, oecos.Bucket(k), necos, bytes.Clone(k))
+			})
 		})
 	})
 }
 
-func copyBucket(src, dstParent *bolt.Bucket, name []byte) error {
+func copyBucket(path string, src, dstParent *bolt.Bucket, name []byte) error {
+	if src == nil {
+		return damaged(path, "%q is not a bucket", name)
+	}
 	dst, err := dstParent.CreateBucket(name)
 	if err != nil {
 		return err
@@ -439,7 +456,7 @@ func copyBucket(src, dstParent *bolt.Bucket, name []byte) error {
 	dst.FillPercent = 1
 	return src.ForEach(func(k, v []byte) error {
 		if v == nil {
-			return copyBucket(src.Bucket(k), dst, bytes.Clone(k))
+			return copyBucket(path, src.Bucket(k), dst, bytes.Clone(k))
 		}
 		// Put keeps the slices until commit; the old file is unmapped before.
 		return dst.Put(bytes.Clone(k), bytes.Clone(v))
