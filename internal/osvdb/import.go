@@ -32,7 +32,10 @@ type ImportResult struct {
 	Ecosystems []EcosystemInfo `json:"ecosystems"`
 	// Skipped counts files that were not OSV records (no id) and were
 	// left out; Warnings names them (first 20).
-	Skipped  int      `json:"skipped,omitempty"`
+	Skipped int `json:"skipped,omitempty"`
+	// Repaired counts timestamps that were not RFC 3339, read leniently
+	// or left out; the records are kept.
+	Repaired int      `json:"repaired,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -147,9 +150,11 @@ func newWorker() *worker {
 
 // light is the part of a record the index needs.
 type light struct {
-	ID       string    `json:"id"`
-	Modified time.Time `json:"modified"`
-	Affected []struct {
+	ID        string          `json:"id"`
+	Modified  json.RawMessage `json:"modified"`
+	Published json.RawMessage `json:"published"`
+	Withdrawn json.RawMessage `json:"withdrawn"`
+	Affected  []struct {
 		Package scan.AffectedPackage `json:"package"`
 	} `json:"affected"`
 }
@@ -160,7 +165,8 @@ type prepared struct {
 	modified time.Time
 	names    map[string][]string // base ecosystem -> normalized names
 	blob     []byte
-	warn     string
+	warn     string   // why the record was skipped
+	notes    []string // what was repaired in a record kept
 }
 
 func (b *builder) warn(msg string) {
@@ -207,6 +213,22 @@ func (w *worker) prepare(src source, name string, data []byte) (prepared, error)
 	if len(names) == 0 {
 		return prepared{warn: fmt.Sprintf("%s: record %s names no package", name, l.ID)}, nil
 	}
+	var notes []string
+	if !strictTime(l.Modified) || !strictTime(l.Published) || !strictTime(l.Withdrawn) {
+		var err error
+		if data, notes, err = repairTimes(data, l.ID); err != nil {
+			return prepared{warn: fmt.Sprintf("%s: not an OSV record: %v", name, err)}, nil
+		}
+		for i := range notes {
+			notes[i] = name + ": " + notes[i]
+		}
+	}
+	var modified time.Time
+	if strictTime(l.Modified) {
+		_ = json.Unmarshal(l.Modified, &modified)
+	} else {
+		modified, _ = parseLoose(l.Modified)
+	}
 	// Stored compact: the exports are indented.
 	w.cbuf.Reset()
 	if json.Compact(&w.cbuf, data) == nil {
@@ -218,13 +240,19 @@ func (w *worker) prepare(src source, name string, data []byte) (prepared, error)
 	if err := w.deflate.Close(); err != nil {
 		return prepared{}, err
 	}
-	return prepared{id: l.ID, modified: l.Modified, names: names, blob: bytes.Clone(w.buf.Bytes())}, nil
+	return prepared{id: l.ID, modified: modified, names: names, blob: bytes.Clone(w.buf.Bytes()), notes: notes}, nil
 }
 
 func (b *builder) add(src source, p prepared) {
 	if p.warn != "" {
 		b.warn(p.warn)
 		return
+	}
+	for _, n := range p.notes {
+		b.res.Repaired++
+		if len(b.res.Warnings) < 20 {
+			b.res.Warnings = append(b.res.Warnings, n)
+		}
 	}
 	for base, ns := range p.names {
 		ed := b.ecos[base]
