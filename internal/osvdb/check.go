@@ -211,10 +211,9 @@ func Check(ctx context.Context, dbDir string) (records int, err error) {
 		return records, err
 	}
 	if m.freelist == noFreelist {
-		// bbolt rebuilds a missing freelist in a goroutine that panics on
-		// the first inconsistency, out of guard's reach: files written
-		// without one (by older versions) get the walk only.
-		return records, nil
+		// hallmark writes the freelist since format 3; bbolt would rebuild
+		// it in a goroutine that panics on the first inconsistency.
+		return records, damaged(d.path, "the file has no freelist")
 	}
 	// bbolt's check asserts, out of guard's reach too, that the pages it
 	// starts from say who they are.

@@ -6,7 +6,8 @@
 // On disk, DIR/osv.db holds a "meta" bucket (the format version) and, in
 // "ecosystems", one bucket per base ecosystem ("Debian:11" is stored under
 // "Debian") with an "info" key (record count, snapshot date, origin), a
-// "rec" bucket (record id to the record's compact JSON, DEFLATE-compressed
+// "rec" bucket (record id to the record: a kind byte, the CRC-32 of its
+// JSON, then the JSON DEFLATE-compressed, as the export had it or compact
 // with a preset dictionary) and an "idx" bucket (normalized name NUL id,
 // empty values): a scan seeks the index by name and reads only those
 // records. A record naming several ecosystems is stored in each. Imports
@@ -19,9 +20,11 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,7 +42,7 @@ const FileName = "osv.db"
 
 // formatVersion is the on-disk format; a database of another format must
 // be re-imported.
-const formatVersion = "2"
+const formatVersion = "3"
 
 var (
 	bucketMeta = []byte("meta")
@@ -219,13 +222,46 @@ func (d *DB) Databases(ctx context.Context, ecosystems []string) ([]scan.Databas
 
 var inflaters = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), dictionary) }}
 
-// decodeBlob returns the JSON of a stored record.
-func decodeBlob(blob []byte) ([]byte, error) { return inflate(blob) }
+// A stored record: a kind, the CRC-32 (IEEE, little-endian) of the JSON,
+// the DEFLATE data.
+const (
+	blobHeader = 5
+	blobDict   = 1 // compact JSON, compressed with the dictionary
+	blobExport = 2 // the export's entry as it was compressed, no dictionary
+)
 
-func inflate(blob []byte) ([]byte, error) {
+func putBlobHeader(b []byte, kind byte, crc uint32) {
+	b[0] = kind
+	binary.LittleEndian.PutUint32(b[1:], crc)
+}
+
+// decodeBlob returns the JSON of a stored record, checking its CRC-32.
+func decodeBlob(blob []byte) ([]byte, error) {
+	if len(blob) < blobHeader {
+		return nil, errors.New("record too short")
+	}
+	var dict []byte
+	switch blob[0] {
+	case blobDict:
+		dict = dictionary
+	case blobExport:
+	default:
+		return nil, fmt.Errorf("unknown record kind %d", blob[0])
+	}
+	out, err := inflate(blob[blobHeader:], dict)
+	if err != nil {
+		return nil, err
+	}
+	if crc32.ChecksumIEEE(out) != binary.LittleEndian.Uint32(blob[1:]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	return out, nil
+}
+
+func inflate(blob, dict []byte) ([]byte, error) {
 	r := inflaters.Get().(io.ReadCloser)
 	defer inflaters.Put(r)
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(blob), dictionary); err != nil {
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(blob), dict); err != nil {
 		return nil, err
 	}
 	out, err := io.ReadAll(io.LimitReader(r, maxRecordSize+1))
@@ -277,8 +313,8 @@ func (d *DB) Query(ctx context.Context, qs []scan.Query) ([][]*scan.Vulnerabilit
 						return damaged(d.path, "record %s/%q: %v", base, id, err)
 					}
 					v, err = scan.ParseVulnerability(raw)
-					if err != nil {
-						return damaged(d.path, "record %s/%q: %v", base, id, err)
+					if err != nil { // stored as the export had it (the CRC matched)
+						return fmt.Errorf("%s: record %s/%q: %w", d.path, base, id, err)
 					}
 					cache[ck] = v
 				}
