@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -174,13 +175,33 @@ func newWorker() *worker {
 
 // light is the part of a record the index needs.
 type light struct {
-	ID        string          `json:"id"`
-	Modified  json.RawMessage `json:"modified"`
-	Published json.RawMessage `json:"published"`
-	Withdrawn json.RawMessage `json:"withdrawn"`
+	ID        string  `json:"id"`
+	Modified  osvTime `json:"modified"`
+	Published osvTime `json:"published"`
+	Withdrawn osvTime `json:"withdrawn"`
 	Affected  []struct {
 		Package scan.AffectedPackage `json:"package"`
 	} `json:"affected"`
+}
+
+// osvTime is a timestamp read without copying it: bad when it is not RFC
+// 3339 (the record is then repaired, see repairTimes).
+type osvTime struct {
+	t   time.Time
+	bad bool
+}
+
+func (o *osvTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if err := o.t.UnmarshalJSON(b); err != nil {
+		o.bad = true
+		if t, ok := parseLoose(b); ok {
+			o.t = t
+		}
+	}
+	return nil
 }
 
 // prepared is a record parsed, indexed and compressed, ready to add.
@@ -230,7 +251,9 @@ func (w *worker) prepare(src source, name string, data []byte, st *stored) (prep
 		if src.ecosystem != "" && base != scan.BaseEcosystem(src.ecosystem) {
 			continue
 		}
-		names[base] = append(names[base], scan.NormalizeName(base, n))
+		if n = scan.NormalizeName(base, n); !slices.Contains(names[base], n) {
+			names[base] = append(names[base], n)
+		}
 	}
 	if src.ecosystem != "" && len(names) == 0 {
 		// Kept (it counts in the export) but not indexed.
@@ -240,7 +263,7 @@ func (w *worker) prepare(src source, name string, data []byte, st *stored) (prep
 		return prepared{warn: fmt.Sprintf("%s: record %s names no package", name, l.ID)}, nil
 	}
 	var notes []string
-	if !strictTime(l.Modified) || !strictTime(l.Published) || !strictTime(l.Withdrawn) {
+	if l.Modified.bad || l.Published.bad || l.Withdrawn.bad {
 		var err error
 		if data, notes, err = repairTimes(data, l.ID); err != nil {
 			return prepared{warn: fmt.Sprintf("%s: not an OSV record: %v", name, err)}, nil
@@ -250,13 +273,7 @@ func (w *worker) prepare(src source, name string, data []byte, st *stored) (prep
 		}
 		st = nil
 	}
-	var modified time.Time
-	if strictTime(l.Modified) {
-		_ = json.Unmarshal(l.Modified, &modified)
-	} else {
-		modified, _ = parseLoose(l.Modified)
-	}
-	p := prepared{id: l.ID, modified: modified, names: names, notes: notes}
+	p := prepared{id: l.ID, modified: l.Modified.t, names: names, notes: notes}
 	if st != nil {
 		// As the export has it: recompressing was most of an import's work.
 		p.blob = st.blob
@@ -392,7 +409,7 @@ func (b *builder) addBatch(src source, ps []prepared) error {
 		id  []byte
 		v   []byte
 	}
-	var puts []put
+	puts := make([]put, 0, len(ps))
 	for _, p := range ps {
 		if p.warn != "" {
 			b.warn(p.warn)
