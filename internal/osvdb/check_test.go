@@ -146,7 +146,7 @@ func findBlobs(b []byte) []int {
 
 // rootPage is the root bucket's page in the current meta (the layout
 // checkFile reads).
-func rootPage(t *testing.T, b []byte) uint64 {
+func rootPage(t testing.TB, b []byte) uint64 {
 	t.Helper()
 	le := func(o int) uint64 {
 		var v uint64
@@ -164,4 +164,52 @@ func rootPage(t *testing.T, b []byte) uint64 {
 		return r1
 	}
 	return r0
+}
+
+// FuzzDamagedDatabase overwrites bytes of a small database and reads it
+// every way hallmark does: an error, never a crash or a hang.
+func FuzzDamagedDatabase(f *testing.F) {
+	src := f.TempDir()
+	makeZip(f, filepath.Join(src, "osv-scalibr", "npm", "all.zip"), map[string]string{
+		"A-1.json": rec("A-1", "npm", "a", "1.0.0", "2026-01-01T00:00:00Z"),
+		"A-2.json": rec("A-2", "npm", "b", "1.0.0", "2026-01-01T00:00:00Z"),
+	})
+	goodDir := f.TempDir()
+	if _, err := osvdb.Import(f.Context(), goodDir, src); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(goodDir, osvdb.FileName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	// Only the pages in use matter: the rest of the file is preallocated.
+	used := int(rootPage(f, good)+4) * 4096
+	seeds := []struct {
+		off  uint32
+		data []byte
+	}{{24, bytes.Repeat([]byte{0xff}, 32)}, {4096 + 16, []byte{1}}, {uint32(rootPage(f, good))*4096 + 24, bytes.Repeat([]byte{0xff}, 32)}, {8192, make([]byte, 64)}}
+	for _, s := range seeds {
+		f.Add(s.off, s.data, uint32(0))
+	}
+	f.Add(uint32(0), []byte{}, uint32(8192)) // truncated
+	f.Fuzz(func(t *testing.T, off uint32, data []byte, truncate uint32) {
+		b := bytes.Clone(good[:used])
+		if o := int(off) % used; len(data) > 0 {
+			copy(b[o:], data)
+		}
+		if truncate > 0 {
+			b = b[:int(truncate)%used]
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, osvdb.FileName), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if db, err := osvdb.Open(dir); err == nil {
+			_, _ = db.Status(t.Context())
+			_, _ = db.Query(t.Context(), []scan.Query{{Ecosystem: "npm", Name: "a"}, {Ecosystem: "npm", Name: "b"}})
+			_, _ = db.Get(t.Context(), "npm", "A-2")
+			db.Close()
+		}
+		_, _ = osvdb.Check(t.Context(), dir)
+	})
 }
