@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/internal/osvdb"
+	"github.com/hallmark-dev/hallmark/pkg/scan"
 )
 
 // bombZip writes a zip holding one record and an entry of size zero bytes
@@ -187,5 +188,42 @@ func TestImportCanceled(t *testing.T) {
 	}
 	if ents, _ := filepath.Glob(filepath.Join(dbDir, ".*")); len(ents) != 0 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+// TestImportLastVersionWins: an id read twice (two exports, or an export
+// and a loose file) is stored once, as last read, and indexed under the
+// names of that version only.
+func TestImportLastVersionWins(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first", "all.zip")
+	second := filepath.Join(dir, "second", "all.zip")
+	makeZip(t, first, map[string]string{
+		"A-1.json": rec("A-1", "npm", "old-name", "1.0.0", "2026-01-01T00:00:00Z"),
+		"A-2.json": rec("A-2", "npm", "other", "1.0.0", "2026-01-01T00:00:00Z"),
+	})
+	makeZip(t, second, map[string]string{"A-1.json": rec("A-1", "npm", "new-name", "2.0.0", "2026-02-01T00:00:00Z")})
+	dbDir := t.TempDir()
+	res, err := osvdb.Import(t.Context(), dbDir, first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Ecosystems) != 1 || res.Ecosystems[0].Records != 2 {
+		t.Fatalf("ecosystems %+v, want npm with 2 records", res.Ecosystems)
+	}
+	db, err := osvdb.Open(dbDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Query(t.Context(), []scan.Query{{Ecosystem: "npm", Name: "old-name"}, {Ecosystem: "npm", Name: "new-name"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[0]) != 0 || len(got[1]) != 1 || got[1][0].Modified.Month() != 2 {
+		t.Errorf("old-name: %d records, new-name: %v; want none, and A-1 as the second export has it", len(got[0]), got[1])
+	}
+	if n, err := osvdb.Check(t.Context(), dbDir); err != nil || n != 2 {
+		t.Errorf("Check = %d, %v", n, err)
 	}
 }
