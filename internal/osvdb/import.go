@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -23,6 +24,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
+
+	kflate "github.com/klauspost/compress/flate"
 
 	"github.com/hallmark-dev/hallmark/pkg/scan"
 )
@@ -170,7 +173,7 @@ type worker struct {
 
 func newWorker() *worker {
 	fw, _ := flate.NewWriterDict(io.Discard, flate.BestSpeed, dictionary)
-	return &worker{deflate: fw, inflate: flate.NewReader(bytes.NewReader(nil))}
+	return &worker{deflate: fw, inflate: kflate.NewReader(bytes.NewReader(nil))}
 }
 
 // light is the part of a record the index needs.
@@ -321,11 +324,13 @@ func (w *worker) readEntry(zipPath string, f *zip.File, lim Limits) ([]byte, *st
 	}
 	var st *stored
 	w.rbuf.Reset()
+	// klauspost's inflater (already in hallmark's build) reads a
+	// bytes.Reader without an interface call per byte: ~5% of an import.
 	switch f.Method {
 	case zip.Store:
 		w.rbuf.Write(raw)
 	case zip.Deflate:
-		if err := w.inflate.(flate.Resetter).Reset(bytes.NewReader(raw), nil); err != nil {
+		if err := w.inflate.(kflate.Resetter).Reset(bytes.NewReader(raw), nil); err != nil {
 			return nil, nil, err
 		}
 		w.rbuf.Grow(int(f.UncompressedSize64) + 1)
@@ -612,6 +617,10 @@ func importSources(ctx context.Context, dbDir string, srcs []source, lim Limits)
 			nb.Close()
 		}
 	}()
+	// The live heap (the zip directory, then the index keys) is small next
+	// to what a batch allocates and drops: a lower GC target than the
+	// default 100 keeps the peak RSS ~10 MiB lower for a few percent CPU.
+	defer debug.SetGCPercent(debug.SetGCPercent(75))
 	res := &ImportResult{}
 	b := &builder{db: nb, ecos: map[string]*ecoState{}, res: res, now: time.Now().UTC(), lim: lim}
 	for range max(1, runtime.GOMAXPROCS(0)) {
