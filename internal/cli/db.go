@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,7 @@ all.zip, or directories and files of OSV JSON/YAML records.`,
 			}
 			res, err := osvdb.Import(cmd.Context(), d, args...)
 			if err != nil {
-				return err
+				return interrupted("db import", err)
 			}
 			for _, w := range res.Warnings {
 				a.warnf("%s", w)
@@ -87,6 +88,9 @@ entry's CRC, then import them atomically.`,
 			res, err := osvdb.Update(cmd.Context(), d, firstNonEmpty(baseURL, os.Getenv("HALLMARK_OSV_MIRROR")), ecos,
 				osvdb.UpdateOptions{Progress: bar.update})
 			bar.done()
+			if errors.Is(err, context.Canceled) {
+				return interrupted("db update", err)
+			}
 			if err != nil {
 				return withHint(err, "the old database is unchanged; check the network or --base-url")
 			}
@@ -96,6 +100,15 @@ entry's CRC, then import them atomically.`,
 	cmd.Flags().StringArrayVar(&ecosystems, "ecosystem", nil, "an OSV ecosystem to download, e.g. npm (repeatable)")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "export mirror `URL` (env HALLMARK_OSV_MIRROR; default "+osvdb.DefaultBaseURL+")")
 	return cmd
+}
+
+// interrupted says that an import stopped on Ctrl-C (or SIGTERM): imports
+// are atomic, so the database is as it was.
+func interrupted(verb string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return withHint(fmt.Errorf("%s interrupted: %w", verb, err), "the database is unchanged")
+	}
+	return err
 }
 
 // defaultEcosystems are those in the database, or a common set.
