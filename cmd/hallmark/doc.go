@@ -27,7 +27,24 @@ transparency log and timestamped, and that the signer satisfies the policy:
 
 Identity patterns (--certificate-identity-regexp, --certificate-oidc-issuer-regexp)
 always match the whole value. A keyless verify without an identity is a usage
-error whose hint shows the identity found in the bundle.
+error whose hint shows the identity found in the bundle. --signer-workflow
+only narrows --repo: anyone can call a public reusable workflow, so alone it
+is a usage error whose hint shows the bundle's source repository.
+
+--min-tlog-entries and --min-timestamps count distinct evidence: a log entry
+or RFC 3161 timestamp carried twice counts once, and so do two timestamps of
+one authority. A bundle is read up to 256 MiB, from a file, device or pipe.
+
+In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
+the checks that were not made, as {"check", "reason"}: "sct" when the trust
+root has no CT logs or with --insecure-ignore-sct, "tlog" with
+--insecure-ignore-tlog, "timestamp-authority" when the trust root has no
+timestamp authority for the bundle's RFC 3161 timestamps. --verbose names
+them too. A rejection's "cause" is one of malformed-bundle, artifact-mismatch,
+bad-signature, identity-mismatch, signer-kind, tlog, unknown-log, timestamp,
+rekor-v2-without-tsa, certificate, certificate-time, sct and
+tlog-time-ignored (the only timestamp was the log entry's, set aside by
+--insecure-ignore-tlog).
 
 # Sign
 
@@ -78,9 +95,27 @@ it. Imports refuse a record over 16 MiB, an archive over 8 GiB uncompressed
 and a download over 4 GiB; timestamps that are not RFC 3339 are read
 leniently, with a warning, and the record kept.
 
-Unpinned requirements are listed, never matched against their floor.
+--output (-o) picks the report: text (default), json (the versioned
+scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
+(OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or markdown; --output-file
+writes it atomically to a file instead of stdout.
+
+Unpinned requirements are listed, never matched against their floor, and so
+are versions that do not parse in their ecosystem ("not a version!!").
+Files are read only inside the project (the git work tree, else the path
+given): a symlink, requirements include or parent pom leading outside it is
+refused, never read. A file over --max-file-size (default 256MiB), a named
+pipe or a device is not read: like a malformed file, it is listed as not
+read.
 Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
-report, marked. Exit 3 when a finding at or above --fail-on remains.
+report, marked. The summary counts distinct vulnerabilities and package
+instances (one per entry in a file). Exit 3 when a finding at or above
+--fail-on remains. A file that cannot be read never hides the others: the
+report covers every file that was read and lists each that was not, with
+the reason (in SARIF, as an unsuccessful invocation's notifications), and
+the scan exits 1 at the end unless --allow-incomplete. SARIF locations are
+relative to %SRCROOT%, the working directory, as GitHub code scanning
+expects.
 
 # Trust
 
@@ -92,8 +127,21 @@ online run refreshes a cache older than a day and fails, never silently falls
 back, if the refresh fails. --offline never opens a network connection: it
 uses --trusted-root or the cached root, warning when that is old.
 
-'hallmark trust export DIR' writes trusted_root.json and signing_config.json
-for an air-gapped machine.
+The cache holds, per mirror, the TUF client's signed metadata in tuf/MIRROR/
+and the extracted targets in trust/MIRROR/ (trusted_root.json, the signing
+config) with meta.json, the record of the fetch: the mirror URL, the SHA-256
+of the initial TUF root (--tuf-root) and fetchedAt. Before each use, online
+or offline, the cached trusted_root.json is checked against the signatures,
+versions, lengths and hashes of that metadata; a mismatch is exit 1 until
+'hallmark trust update' fetches both again. A cache is stale when it is a
+day old, was fetched in the future, or its TUF metadata has expired
+(offline, expired metadata is checked as of the fetch and used with the
+warning). A cache made from another mirror or --tuf-root is not used.
+
+'hallmark trust export DIR' writes the root in use for an air-gapped machine:
+trusted_root.json, and signing_config.json when the TUF cache has one (a
+--trusted-root FILE has none). It lists the files written; on failure it
+leaves no file or directory it created.
 
 # Output and exit codes
 

@@ -43,6 +43,9 @@ func (c cleanupM) Run() int {
 	if fx.dir != "" {
 		_ = os.RemoveAll(fx.dir)
 	}
+	if cold.dir != "" {
+		_ = os.RemoveAll(cold.dir)
+	}
 	return code
 }
 

@@ -1,6 +1,8 @@
 // Package atomicfile writes files so that readers see the old content or the
-// new, never a part: data goes to a temporary file in the same directory,
-// which is synced, closed and renamed over the target.
+// new, never a part, and so that the new content survives a crash once Write
+// returns: data goes to a temporary file in the same directory, created with
+// the requested mode less the umask, which is synced, closed and renamed over
+// the target; then the directory is synced, so the rename is durable too.
 package atomicfile
 
 import (
@@ -8,8 +10,20 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+)
+
+// The steps of a write that tests observe. Production code never changes
+// them.
+var (
+	syncFile = (*os.File).Sync
+	rename   = os.Rename
+	syncDir  = syncDirectory
 )
 
 // Write replaces path with data atomically.
@@ -20,14 +34,18 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	})
 }
 
-// WriteFrom replaces path with what fill writes, atomically. If fill or any
-// step fails, path is untouched and the temporary file is removed.
+// WriteFrom replaces path with what fill writes, atomically. The file gets
+// perm less the process umask, like any file the user's programs create (so
+// 0o600 stays private, and 0o644 is 0o640 under umask 027). If fill or any
+// step up to the rename fails, path is untouched and the temporary file is
+// removed. An error syncing the directory after the rename is returned too:
+// path then holds the new content, but a crash may still undo it.
 func WriteFrom(path string, perm os.FileMode, fill func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := createTemp(dir, base, perm)
 	if err != nil {
 		// Name the file asked for, not the temporary one.
 		var pe *fs.PathError
@@ -36,8 +54,9 @@ func WriteFrom(path string, perm os.FileMode, fill func(io.Writer) error) (err e
 		}
 		return err
 	}
+	renamed := false
 	defer func() {
-		if err != nil {
+		if err != nil && !renamed {
 			_ = f.Close()
 			_ = os.Remove(f.Name())
 		}
@@ -45,17 +64,56 @@ func WriteFrom(path string, perm os.FileMode, fill func(io.Writer) error) (err e
 	if err = fill(f); err != nil {
 		return err
 	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
+	if err = syncFile(f); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err = rename(f.Name(), path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
+	renamed = true
+	if err = syncDir(dir); err != nil {
+		return fmt.Errorf("syncing the directory of %s: %w", path, err)
+	}
 	return nil
+}
+
+// createTemp creates a new file next to the target, like os.CreateTemp, but
+// with perm (less the umask) from the start instead of 0o600: the kernel
+// applies the umask at creation, and nothing chmods it afterwards.
+func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
+	var err error
+	for range 100 {
+		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		var f *os.File
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm.Perm())
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, err
+}
+
+// syncDirectory flushes dir's entries, so that a rename in it survives a
+// crash. Windows cannot sync a directory handle (and makes renames durable
+// itself); a file system that cannot sync directories says EINVAL, and then
+// there is nothing more to do either.
+func syncDirectory(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) {
+		err = nil
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

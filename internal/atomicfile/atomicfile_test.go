@@ -58,7 +58,7 @@ func TestWrite(t *testing.T) {
 		perm    fs.FileMode
 	}{
 		{name: "new file 0644", data: []byte(`{"a":1}`), perm: 0o644},
-		// The mode is set exactly, whatever the umask.
+		// The mode is perm less the umask (see atomicfile_unix_test.go).
 		{name: "new file 0600", data: []byte("secret"), perm: 0o600},
 		{name: "new file 0666", data: []byte("open"), perm: 0o666},
 		{name: "new empty file", data: []byte{}, perm: 0o644},
@@ -81,7 +81,7 @@ func TestWrite(t *testing.T) {
 			if err := atomicfile.Write(path, tt.data, tt.perm); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
-			assertFile(t, path, tt.data, tt.perm)
+			assertFile(t, path, tt.data, created(tt.perm))
 			assertOnly(t, dir, "out.json")
 		})
 	}
@@ -101,7 +101,7 @@ func TestWriteFromFillsInPieces(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WriteFrom: %v", err)
 	}
-	assertFile(t, path, []byte("one two three"), 0o640)
+	assertFile(t, path, []byte("one two three"), created(0o640))
 	assertOnly(t, dir, "out.txt")
 }
 
@@ -111,7 +111,7 @@ func TestWriteRelativePath(t *testing.T) {
 	if err := atomicfile.Write("rel.txt", []byte("here"), 0o644); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
-	assertFile(t, filepath.Join(dir, "rel.txt"), []byte("here"), 0o644)
+	assertFile(t, filepath.Join(dir, "rel.txt"), []byte("here"), created(0o644))
 	assertOnly(t, dir, "rel.txt")
 }
 
@@ -157,7 +157,7 @@ func TestWriteFromFailureLeavesOldFile(t *testing.T) {
 				t.Fatalf("WriteFrom err = %v, want %v", err, errFill)
 			}
 			if tt.exists {
-				assertFile(t, path, old, 0o600)
+				assertFile(t, path, old, created(0o600))
 				assertOnly(t, dir, "state.json")
 			} else {
 				if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
@@ -250,6 +250,65 @@ func TestWriteConcurrentReaders(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	assertFile(t, path, versions[(writes-1)%2], 0o644)
+	assertFile(t, path, versions[(writes-1)%2], created(0o644))
 	assertOnly(t, dir, "big.bin")
+}
+
+// A write is durable: the data is synced before the rename makes it
+// visible, and the directory is synced after the rename, which is what
+// makes the rename itself survive a crash.
+func TestWriteSyncsFileThenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	var steps []string
+	atomicfile.Trace(t, func(step string) { steps = append(steps, step) })
+	err := atomicfile.WriteFrom(path, 0o644, func(w io.Writer) error {
+		steps = append(steps, "write")
+		_, err := w.Write([]byte("data"))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("WriteFrom: %v", err)
+	}
+	if len(steps) != 4 {
+		t.Fatalf("steps = %q, want write, fsync file, rename, fsync dir", steps)
+	}
+	tmp := strings.TrimPrefix(steps[1], "fsync file ")
+	if !strings.HasPrefix(tmp, ".out.json.tmp-") {
+		t.Errorf("synced file %q, want the temporary .out.json.tmp-*", tmp)
+	}
+	want := []string{"write", "fsync file " + tmp, "rename " + tmp + " out.json", "fsync dir " + dir}
+	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
+		t.Errorf("steps = %q, want %q", steps, want)
+	}
+	assertFile(t, path, []byte("data"), created(0o644))
+	assertOnly(t, dir, "out.json")
+
+	// A relative path syncs the current directory.
+	steps = nil
+	t.Chdir(dir)
+	if err := atomicfile.Write("rel", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if last := steps[len(steps)-1]; last != "fsync dir ." {
+		t.Errorf("last step %q, want %q", last, "fsync dir .")
+	}
+}
+
+// A failed directory sync is reported: the write may not survive a crash.
+func TestWriteReportsDirectorySyncFailure(t *testing.T) {
+	errSync := errors.New("sync failed")
+	atomicfile.FailSyncDir(t, errSync)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	err := atomicfile.Write(path, []byte("new"), 0o644)
+	if !errors.Is(err, errSync) {
+		t.Fatalf("err = %v, want %v", err, errSync)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name %s", err, path)
+	}
+	// The rename happened: the new content is there, and no temporary file.
+	assertFile(t, path, []byte("new"), created(0o644))
+	assertOnly(t, dir, "out.json")
 }

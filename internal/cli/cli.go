@@ -4,11 +4,15 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,29 +26,93 @@ type Stdio struct {
 
 // Main runs hallmark with the process's arguments and standard streams and
 // returns the exit code. cmd/hallmark's main is os.Exit(cli.Main()).
+//
+// Libraries hallmark uses write to the process's stderr on their own
+// (sigstore-go prints "Failed to verify signature with default verifier,
+// trying compatibility verifier" for P-384 certificates; others use the
+// standard logger): Main routes that text to --verbose, or nowhere, so that
+// stderr carries hallmark's own messages.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, os.Args[1:], Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	a := newApp(Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	var verbose atomic.Bool
+	cobra.OnInitialize(func() { verbose.Store(a.verbose) }) // once the flags are parsed
+	restore := captureLibraryOutput(a.stdio.Err, &verbose)
+	code := a.run(ctx, os.Args[1:])
+	restore()
+	return code
 }
 
 // Run runs hallmark with args (without the program name) and returns the
 // exit code. It never calls os.Exit, so tests can run it in-process.
+//
+// Every write to stdout goes through one checked writer: a result that
+// could not be written (a full disk, a closed pipe) is exit 1 in every
+// format, never a silent 0.
 func Run(ctx context.Context, args []string, stdio Stdio) int {
-	app := newApp(stdio)
-	root := app.rootCommand()
+	return newApp(stdio).run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) int {
+	out := &checkedWriter{w: a.stdio.Out}
+	a.stdio.Out = out
+	root := a.rootCommand()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil {
-		return ExitOK
+	code := ExitOK
+	if err != nil {
+		if _, typed := err.(*cliError); !a.started && !typed {
+			// cobra failed before any command ran: flags, arguments, flag
+			// groups. cmd is the command it got to, root for an unknown
+			// command.
+			err = usageError(reword(cmd, err), helpHint(cmd))
+		}
+		a.report(err)
+		code = exitCode(err)
 	}
-	if _, typed := err.(*cliError); !app.started && !typed {
-		// cobra failed before any command ran: flags, arguments, flag groups.
-		// cmd is the command it got to, root for an unknown command.
-		err = usageError(err, helpHint(cmd))
+	var reported *outputError
+	if out.err != nil && !errors.As(err, &reported) {
+		a.report(out.err)
 	}
-	app.report(err)
-	return exitCode(err)
+	if out.err != nil && (code == ExitOK || code == ExitRejected) {
+		code = ExitError
+	}
+	return code
+}
+
+// captureLibraryOutput points os.Stderr and the standard logger at a pipe
+// whose lines reach out only while verbose is set, as "hallmark: library:
+// LINE", and are dropped otherwise. The function it returns restores both
+// and returns once every line was handled. Only Main uses it: it changes
+// process-wide state.
+func captureLibraryOutput(out io.Writer, verbose *atomic.Bool) (restore func()) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() {}
+	}
+	stderr, logOut := os.Stderr, log.Writer()
+	os.Stderr = w
+	log.SetOutput(w)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 4096), 1<<20)
+		for sc.Scan() {
+			if verbose.Load() {
+				fmt.Fprintf(out, "hallmark: library: %s\n", sc.Text())
+			}
+		}
+		_, _ = io.Copy(io.Discard, r) // after a line too long to scan
+	}()
+	return func() {
+		os.Stderr = stderr
+		log.SetOutput(logOut)
+		_ = w.Close()
+		<-done
+		_ = r.Close()
+	}
 }
 
 // helpHint points at the help of the command a usage error is about.

@@ -35,6 +35,12 @@ func withHint(err error, hints ...string) error {
 	return &cliError{code: exitCode(err), err: err, hints: hints}
 }
 
+// addHints attaches hints to err after those it carries already, keeping
+// its exit code.
+func addHints(err error, hints ...string) error {
+	return &cliError{code: exitCode(err), err: err, hints: append(hintsOf(err), hints...)}
+}
+
 // errReported means the failures were already printed (one per artifact);
 // only the exit code is left to give.
 type errReported struct{ code int }

@@ -176,6 +176,9 @@ func (a *app) readPrivateKey(path string) (crypto.Signer, error) {
 	case errors.Is(err, keys.ErrWrongPassword):
 		return nil, withHint(fmt.Errorf("key %s: %w", path, err),
 			"check HALLMARK_PASSWORD (or COSIGN_PASSWORD): it must be the password the key was made with")
+	case errors.Is(err, keys.ErrEncryptedPKCS8):
+		return nil, withHint(fmt.Errorf("key %s: %w", path, err),
+			fmt.Sprintf("make it a cosign-format encrypted key, which hallmark reads: 'openssl pkcs8 -in %s -out plain.pem', then 'cosign import-key-pair --key plain.pem' and delete plain.pem", path))
 	case err != nil:
 		return nil, withHint(fmt.Errorf("key %s: %w", path, err),
 			"--key takes a PEM private key: PKCS#8, SEC 1 EC or PKCS#1 RSA, or an encrypted cosign key (from 'hallmark generate-key-pair' or 'cosign generate-key-pair')")

@@ -25,11 +25,13 @@ func newApp(stdio Stdio) *app { return &app{stdio: stdio} }
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hallmark",
-		Short: "Sign, attest, verify and scan software artifacts with Sigstore",
+		Short: "Sign, verify and scan software artifacts with Sigstore and OSV",
 		Long: `hallmark certifies where software comes from and that it is what was built.
 
-It verifies Sigstore bundles (keyless Fulcio certificates or keys, Rekor v1 and
-v2 transparency logs, RFC 3161 timestamps) against a trust root and a policy.
+It signs files into Sigstore bundles, verifies bundles (keyless Fulcio
+certificates or keys, Rekor v1 and v2 transparency logs, RFC 3161 timestamps)
+against a trust root and a policy, and scans lockfiles and SBOMs for known
+vulnerabilities (OSV), online or offline.
 
 Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 		SilenceErrors: true,
@@ -48,11 +50,12 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	root.SetIn(a.stdio.In)
 	root.SetOut(a.stdio.Out)
 	root.SetErr(a.stdio.Err)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError(err, helpHint(cmd)) })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError(reword(cmd, err), helpHint(cmd)) })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
 	root.AddCommand(a.verifyCommand(), a.signCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
+	registerCompletions(root)
 	return root
 }
 

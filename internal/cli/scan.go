@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ type scanOptions struct {
 	vexFiles        []string
 	allowIncomplete bool
 	outputFile      string
+	maxFileSize     extract.Size
 
 	attestation string
 	subject     string
@@ -39,7 +41,7 @@ type scanOptions struct {
 const ignoreFileName = "osv-scanner.toml"
 
 func (a *app) scanCommand() *cobra.Command {
-	o := &scanOptions{}
+	o := &scanOptions{maxFileSize: extract.DefaultMaxFileSize}
 	cmd := &cobra.Command{
 		Use:   "scan [flags] [PATH...]",
 		Short: "Find known vulnerabilities (OSV) in lockfiles, SBOMs and attested SBOMs",
@@ -60,9 +62,21 @@ statements (--vex); suppressed findings stay in every report, marked.
 --attestation FILE scans the SBOM inside a Sigstore bundle: the bundle is
 verified first, with the same policy flags as 'hallmark verify'.
 
+--output (-o) picks the report format: text (default), json (the versioned
+scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
+(OpenVEX 0.2.0), cyclonedx (a CycloneDX 1.6 VEX BOM) or markdown (a pull
+request comment or job summary).
+
+A file that is found but cannot be read (malformed, unreadable) does not
+stop the scan: every other file is scanned and reported, the report lists
+the file and why, and the scan exits 1 at the end; --allow-incomplete makes
+that a warning. A package whose version does not parse in its ecosystem's
+scheme is listed as not checked, never matched. The summary counts distinct
+vulnerabilities and package instances (one per entry in a file).
+
 Exit codes: 0 no finding at or above --fail-on (default: any finding),
-3 findings, 1 could not complete, 2 usage error. No packages found is 0 with a
-warning.`,
+3 findings, 1 could not complete (including a file that could not be read),
+2 usage error. No packages found is 0 with a warning.`,
 		Example: `  hallmark scan .
   hallmark scan --offline --fail-on high -o sarif --output-file scan.sarif package-lock.json
   hallmark scan --attestation sbom.sigstore.json --repo OWNER/NAME`,
@@ -73,14 +87,18 @@ warning.`,
 		}),
 	}
 	f := cmd.Flags()
+	// scan's own --output, bound to the global value, so that its help
+	// lists every format scan accepts.
+	f.StringVarP(&a.output, "output", "o", "text", "report `FORMAT`: "+orList(scanreport.Formats))
 	f.StringVar(&o.dbDir, "db", "", "local vulnerability database `DIR` (default: hallmark/osv in the user cache directory)")
 	f.StringVar(&o.apiURL, "api-url", "", "OSV API base `URL` (env HALLMARK_OSV_API; default "+osvdb.DefaultAPIURL+")")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 only for findings at or above `LEVEL`: low, medium, high or critical (default: any finding)")
 	f.BoolVar(&o.noDev, "no-dev", false, "leave out packages only used for development (npm dev, Maven test, ...)")
 	f.StringVar(&o.ignoreFile, "ignore-file", "", "osv-scanner.toml-style `FILE` of ignored vulnerabilities")
 	f.StringArrayVar(&o.vexFiles, "vex", nil, "OpenVEX `FILE` whose not_affected and fixed statements suppress findings (repeatable)")
-	f.BoolVar(&o.allowIncomplete, "allow-incomplete", false, "with --offline, warn instead of failing when the database lacks a scanned ecosystem")
+	f.BoolVar(&o.allowIncomplete, "allow-incomplete", false, "warn instead of failing when a file cannot be read or, with --offline, the database lacks a scanned ecosystem")
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
+	f.Var(&o.maxFileSize, "max-file-size", "largest lockfile, manifest or SBOM read, such as 512MiB or 1GiB; a larger one is a failure of that file")
 	f.StringVar(&o.attestation, "attestation", "", "scan the SBOM attested in this Sigstore bundle `FILE` (verified first)")
 	f.StringVar(&o.subject, "attestation-subject", "", "with --attestation, the artifact `FILE` the attestation must be about")
 	o.att.bindPolicy(cmd)
@@ -106,15 +124,15 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		args = []string{"."}
 	}
 	opts := scan.Options{Scanner: scan.Scanner{Name: "hallmark", Version: buildVersion().Version}, AllowIncomplete: o.allowIncomplete}
-	if err := a.loadSuppressions(o, args, &opts); err != nil {
+	if err := a.loadSuppressions(ctx, o, args, &opts); err != nil {
 		return err
 	}
 
-	pkgs, err := a.scanPackages(ctx, o, args)
+	pkgs, files, failures, err := a.scanPackages(ctx, o, args)
 	if err != nil {
 		return err
 	}
-	if len(pkgs) == 0 {
+	if len(pkgs) == 0 && len(failures) == 0 {
 		a.warnf("no packages found in %s", strings.Join(args, ", "))
 	}
 
@@ -133,6 +151,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 	case err != nil:
 		return err
 	}
+	res.Files, res.Failures = files, failures
 	for _, w := range res.Warnings {
 		if w.Package != nil {
 			a.warnf("%s %s %s: %s", w.Package.Ecosystem, w.Package.Name, w.Package.Version, w.Message)
@@ -140,8 +159,26 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 			a.warnf("%s", w.Message)
 		}
 	}
+	for _, u := range res.Unparseable {
+		a.warnf("%s: %s %s: %s: not checked", orDashPath(u.Package.Location.Path), u.Package.Ecosystem, u.Package.Name, u.Reason)
+	}
+	for _, f := range res.Failures {
+		if o.allowIncomplete {
+			a.warnf("%s: %s: its packages were not checked", f.Path, f.Reason)
+		} else {
+			a.errorf("%s: %s", f.Path, f.Reason)
+		}
+	}
 	if err := a.writeReport(o, res); err != nil {
 		return err
+	}
+	if n := len(res.Failures); n > 0 && !o.allowIncomplete {
+		// The report lists what was read; the scan is still incomplete.
+		if a.output != "text" || o.outputFile != "" {
+			a.errorf("%s", scanreport.Summary(res))
+		}
+		return withHint(&cliError{code: ExitError, err: fmt.Errorf("%d %s could not be read: the scan is incomplete", n, plural(n, "file", "files"))},
+			"fix or remove the file, or pass --allow-incomplete to accept a scan without it")
 	}
 	if n := len(scan.FailOn(res.Findings, min)); n > 0 {
 		if a.output != "text" || o.outputFile != "" {
@@ -152,26 +189,34 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 	return nil
 }
 
-// scanPackages extracts packages from the paths, or from the attested SBOM.
-func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, error) {
-	eo := extract.Options{NoDev: o.noDev}
+// scanPackages extracts packages from the paths, or from the attested SBOM,
+// and lists the files that were found but could not be read: one bad file
+// never hides the others.
+func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) ([]scan.Package, []scan.File, []scan.FileFailure, error) {
+	eo := extract.Options{NoDev: o.noDev, MaxFileSize: o.maxFileSize}
 	var pkgs []scan.Package
 	if o.attestation != "" {
 		p, err := a.attestedPackages(ctx, o, eo)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		pkgs = append(pkgs, p...)
 		if len(args) == 0 {
-			return pkgs, nil
+			return pkgs, nil, nil, nil
 		}
 	}
-	res, err := extract.Extract(ctx, args, eo)
-	if err != nil {
-		if errors.Is(err, extract.ErrUnknownFormat) {
-			return nil, withHint(err, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
+	// Files that could not be read are in res.Failures; an error stops the
+	// scan: a file named explicitly that is no lockfile, a path that does
+	// not exist, a cancelled context.
+	res, fatal := extract.Extract(ctx, args, eo)
+	if fatal != nil {
+		if errors.Is(fatal, extract.ErrUnknownFormat) {
+			return nil, nil, nil, withHint(fatal, "scan takes lockfiles, manifests, SBOMs or directories; 'hallmark scan --help' lists them")
 		}
-		return nil, err
+		if errors.Is(fatal, fs.ErrNotExist) {
+			return nil, nil, nil, withHint(fatal, "check the path: scan takes lockfiles, manifests, SBOMs or directories (default .)")
+		}
+		return nil, nil, nil, fatal
 	}
 	for _, w := range res.Warnings {
 		a.warnf("%s", w)
@@ -179,7 +224,14 @@ func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) (
 	for _, f := range res.Files {
 		a.verbosef("read %s (%s): %d packages", f.Path, f.Extractor, f.Packages)
 	}
-	return append(pkgs, res.Packages...), nil
+	return append(pkgs, res.Packages...), res.Files, res.Failures, nil
+}
+
+func orDashPath(p string) string {
+	if p == "" {
+		return "-"
+	}
+	return p
 }
 
 // attestedPackages verifies the attestation bundle and extracts the SBOM of
@@ -256,6 +308,14 @@ func (a *app) scanSource(o *scanOptions) (scan.Source, func(), error) {
 	return db, func() { _ = db.Close() }, nil
 }
 
+// orList renders choices as "a, b or c".
+func orList(choices []string) string {
+	if len(choices) < 2 {
+		return strings.Join(choices, "")
+	}
+	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
+}
+
 func dbDir(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -264,8 +324,10 @@ func dbDir(flag string) (string, error) {
 }
 
 // loadSuppressions reads the ignore file (given, or osv-scanner.toml next
-// to a scanned directory) and the VEX documents.
-func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options) error {
+// to a scanned directory) and the VEX documents, as lockfiles are read: a
+// named pipe is refused, never waited on, a link out of the project is
+// refused, and the size is bounded (a scanned pull request may carry them).
+func (a *app) loadSuppressions(ctx context.Context, o *scanOptions, args []string, opts *scan.Options) error {
 	path := o.ignoreFile
 	if path == "" {
 		for _, arg := range args {
@@ -279,7 +341,7 @@ func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options
 		}
 	}
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := extract.ReadFile(ctx, path, o.maxFileSize)
 		if err != nil {
 			return fmt.Errorf("reading ignore file: %w", err)
 		}
@@ -288,7 +350,7 @@ func (a *app) loadSuppressions(o *scanOptions, args []string, opts *scan.Options
 		}
 	}
 	for _, p := range o.vexFiles {
-		data, err := os.ReadFile(p)
+		data, err := extract.ReadFile(ctx, p, o.maxFileSize)
 		if err != nil {
 			return fmt.Errorf("reading VEX document: %w", err)
 		}
@@ -308,7 +370,12 @@ func fileExists(p string) bool {
 
 // writeReport renders the result to stdout or, atomically, to a file.
 func (a *app) writeReport(o *scanOptions, res *scan.Result) error {
-	render := func(w io.Writer) error { return scanreport.Render(w, a.output, res) }
+	var ro scanreport.Options
+	if wd, err := os.Getwd(); err == nil {
+		// The paths in res are relative to the working directory.
+		ro.SourceRoot = wd
+	}
+	render := func(w io.Writer) error { return scanreport.RenderWith(w, a.output, res, ro) }
 	if o.outputFile == "" {
 		return render(a.stdio.Out)
 	}

@@ -79,12 +79,23 @@ func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error)
 	case errors.Is(err, trust.ErrRefresh):
 		return nil, withHint(err,
 			"check the network, or use --offline to verify with the cached root, or --trusted-root FILE")
+	case errors.Is(err, trust.ErrBadCache):
+		return nil, withHint(err, "run 'hallmark trust update' to fetch the trust root and its TUF metadata again")
 	case err != nil:
 		return nil, err
 	}
 	if r.Source.Stale {
-		a.warnf("using the cached trust root fetched %s (%s ago); run 'hallmark trust update' when online",
-			r.Source.FetchedAt.Format(time.RFC3339), time.Since(r.Source.FetchedAt).Round(time.Hour))
+		fetched := r.Source.FetchedAt.Format(time.RFC3339)
+		switch age := time.Since(r.Source.FetchedAt); {
+		case age < 0:
+			a.warnf("using the cached trust root fetched %s, a time in the future (is the clock right?); run 'hallmark trust update' when online", fetched)
+		case r.Source.MetadataExpired:
+			a.warnf("using the cached trust root fetched %s (%s ago), whose TUF metadata has expired; run 'hallmark trust update' when online",
+				fetched, age.Round(time.Hour))
+		default:
+			a.warnf("using the cached trust root fetched %s (%s ago); run 'hallmark trust update' when online",
+				fetched, age.Round(time.Hour))
+		}
 	}
 	a.verbosef("trust root: %s %s", r.Source.Kind, r.Source.Path)
 	return r, nil
@@ -163,7 +174,13 @@ func (a *app) trustExportCommand() *cobra.Command {
 	t := &trustFlags{}
 	cmd := &cobra.Command{
 		Use:   "export DIR",
-		Short: "Write trusted_root.json and signing_config.json for an air-gapped machine",
+		Short: "Write trusted_root.json (and the cached signing_config.json, if any) into DIR",
+		Long: `Write the trust root that verification would use into DIR, for an
+air-gapped machine: always trusted_root.json; and signing_config.json, the
+signing config cached with a root fetched through TUF, when the mirror has
+one (a --trusted-root FILE comes without one). The files written are listed
+on stdout. DIR is created if needed; on failure nothing that export created
+is left behind.`,
 		Example: `  hallmark trust export ./sigstore-trust
   # on the offline machine:
   hallmark verify --offline --trusted-root ./sigstore-trust/trusted_root.json ...`,
@@ -175,12 +192,23 @@ func (a *app) trustExportCommand() *cobra.Command {
 			}
 			var sc []byte
 			if r.Source.Kind != "file" {
-				o, _ := t.options()
-				sc, _ = trust.SigningConfig(o) // optional: absent from some mirrors
+				o, err := t.options()
+				if err != nil {
+					return err
+				}
+				sc, err = trust.SigningConfig(o)
+				switch {
+				case errors.Is(err, os.ErrNotExist):
+					sc = nil // optional: absent from some mirrors
+				case errors.Is(err, trust.ErrBadCache):
+					return withHint(err, "run 'hallmark trust update' to fetch the trust root and its TUF metadata again")
+				case err != nil:
+					return err
+				}
 			}
 			paths, err := trust.Export(r, sc, args[0])
 			if err != nil {
-				return err
+				return withHint(fmt.Errorf("exporting the trust root: %w", err), "check that the directory can be created and written, or choose another DIR")
 			}
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"files": paths, "source": r.Source})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +53,9 @@ include the artifact.
 
 A keyless bundle needs an identity policy: --certificate-identity (or
 --certificate-identity-regexp, always matched against the whole value) and
---certificate-oidc-issuer (or its -regexp), or --repo / --signer-workflow for
-GitHub Actions. A key-signed bundle needs --key.
+--certificate-oidc-issuer (or its -regexp), or --repo for GitHub Actions,
+narrowed to a reusable workflow by --signer-workflow. A key-signed bundle
+needs --key.
 
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
@@ -91,7 +93,7 @@ func (o *verifyOptions) bindPolicy(cmd *cobra.Command) {
 	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "the OIDC issuer that must match exactly")
 	f.StringVar(&o.issuerRegexp, "certificate-oidc-issuer-regexp", "", "a pattern the whole OIDC issuer must match")
 	f.StringVar(&o.repo, "repo", "", "GitHub repository `OWNER/NAME` whose workflow signed (implies the GitHub Actions issuer)")
-	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref)")
+	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref; narrows --repo, which it needs)")
 	f.StringVar(&o.sourceRef, "source-ref", "", "the git ref the workflow ran on, e.g. refs/tags/v1.2.3")
 	f.StringVar(&o.sourceDigest, "source-digest", "", "the git commit the workflow ran on")
 	f.StringVar(&o.trigger, "trigger", "", "the event that triggered the workflow, e.g. push")
@@ -132,8 +134,16 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 		if strings.Contains(o.signerWorkflow, "@") {
 			return nil, usageError(fmt.Errorf("--signer-workflow %q: give the workflow path without @ref; use --source-ref for the ref", o.signerWorkflow))
 		}
+		uri, err := verify.ParseSignerWorkflow(o.signerWorkflow)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--signer-workflow %q is not of the form OWNER/NAME/.github/workflows/FILE.yml", o.signerWorkflow),
+				"name the workflow file that signed, e.g. --signer-workflow octo/shared/.github/workflows/build.yml")
+		}
+		if o.repo == "" {
+			return nil, usageError(errSignerWorkflowAlone, "pin the repository whose build you trust with --repo OWNER/NAME")
+		}
 		id.SignerWorkflow = o.signerWorkflow
-		id.SANRegexp = regexp.QuoteMeta(verify.SignerWorkflowURI(o.signerWorkflow)+"@") + ".*"
+		id.SANRegexp = regexp.QuoteMeta(uri+"@") + ".*"
 		id.Issuer = verify.GitHubIssuer
 	}
 	// A pattern must be valid on its own: anchoring wraps it in ^(?:...)$,
@@ -155,6 +165,25 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 	}
 	id.SourceRef, id.SourceDigest, id.Trigger = o.sourceRef, o.sourceDigest, o.trigger
 	return id, nil
+}
+
+// errSignerWorkflowAlone is the usage error of --signer-workflow without
+// --repo: anyone can call a public reusable workflow and get a certificate
+// naming it, so the workflow alone does not say whose build it was.
+var errSignerWorkflowAlone = errors.New("--signer-workflow alone accepts the workflow run for any repository: it needs --repo OWNER/NAME")
+
+// signerWorkflowAloneError is errSignerWorkflowAlone with a hint showing
+// the source repository found in the bundle.
+func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
+	hint := "pin the repository whose build you trust with --repo OWNER/NAME"
+	if b, err := verify.ReadBundleContext(ctx, bundlePath); err == nil {
+		if s := verify.BundleSigner(b); s != nil && s.GitHub != nil && s.GitHub.SourceRepository != "" {
+			repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
+			hint = fmt.Sprintf("the bundle's source repository is %q: if that is the repository whose build you trust, pin it with --repo %s",
+				s.GitHub.SourceRepository, repo)
+		}
+	}
+	return usageError(errSignerWorkflowAlone, hint)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
@@ -204,6 +233,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 		}
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
+			if errors.Is(err, errSignerWorkflowAlone) {
+				return nil, signerWorkflowAloneError(ctx, bundlePath)
+			}
 			return nil, err
 		}
 		if err := checkIdentityComplete(policy.Identity); err != nil {
@@ -216,6 +248,13 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	if policy.Key == nil || !o.insecureIgnoreTlog || o.trust.explicit() {
 		r, err := a.loadTrust(ctx, &o.trust)
 		if err != nil {
+			if policy.Key != nil && !o.insecureIgnoreTlog {
+				// The root is needed only for the log entry (and any
+				// timestamps); a key-signed bundle made without a log
+				// needs no root at all.
+				return nil, addHints(fmt.Errorf("--key: the trust root is needed to verify the bundle's transparency log entry: %w", err),
+					"a key-signed bundle made without a transparency log (--tlog-upload=false) verifies without any trust root with --insecure-ignore-tlog")
+			}
 			return nil, err
 		}
 		tm = r.Trusted
@@ -298,6 +337,10 @@ func readKey(path string) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
+	if block, _ := pem.Decode(data); block != nil && strings.Contains(block.Type, "CERTIFICATE") {
+		return nil, withHint(fmt.Errorf("key %s is a certificate (PEM %q), not a public key", path, block.Type),
+			"--key takes a PEM public key (-----BEGIN PUBLIC KEY-----); a certificate-signed bundle is verified with --certificate-identity and --certificate-oidc-issuer")
+	}
 	pub, err := keys.ParsePublicKeyPEM(data)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("key %s: %w", path, err), "--key takes a PEM public key (-----BEGIN PUBLIC KEY-----), such as cosign.pub")
@@ -369,11 +412,25 @@ func (a *app) printDetails(r *verify.Result) {
 	for _, t := range r.Timestamps {
 		a.verbosef("%s: %s timestamp %s %s", r.Artifact, t.Kind, t.Time.Format("2006-01-02T15:04:05Z"), t.URI)
 	}
+	a.printSkipped(r)
 }
 
-// printFailure explains one rejection or error on stderr.
+// printSkipped names, with --verbose, the checks that were not made.
+func (a *app) printSkipped(r *verify.Result) {
+	for _, s := range r.SkippedChecks {
+		a.verbosef("%s: not checked: %s: %s", r.Artifact, s.Check, s.Reason)
+	}
+}
+
+// printFailure explains one rejection or error on stderr. A bundle that
+// cannot be read or parsed is named by its path, not by the artifact's.
 func (a *app) printFailure(r *verify.Result, err error) {
-	a.errorf("%s: %s", r.Artifact, failureMessage(err))
+	var be *verify.BundleError
+	if errors.As(err, &be) {
+		a.errorf("%s", failureMessage(err))
+	} else {
+		a.errorf("%s: %s", r.Artifact, failureMessage(err))
+	}
 	var rej *verify.RejectedError
 	if errors.As(err, &rej) {
 		printComparisons(a.stdio.Err, rej.Comparisons)
@@ -381,17 +438,21 @@ func (a *app) printFailure(r *verify.Result, err error) {
 	for _, h := range verifyHints(r, err) {
 		a.hintf("%s", h)
 	}
+	if a.verbose {
+		a.printSkipped(r)
+	}
 }
 
 func failureMessage(err error) string {
+	var be *verify.BundleError
 	var rej *verify.RejectedError
-	if errors.As(err, &rej) {
-		if len(rej.Comparisons) > 0 || rej.Err == nil {
-			return rej.Reason
-		}
-		return rej.Reason + ": " + rej.Err.Error()
+	switch {
+	case errors.As(err, &be) && errors.As(err, &rej):
+		return be.Path + ": " + rej.Message()
+	case errors.As(err, &rej):
+		return rej.Message()
 	}
-	return err.Error()
+	return verify.FailureOf(err).Message
 }
 
 // printComparisons lays out expected against actual, field by field.
@@ -414,8 +475,13 @@ func printComparisons(w io.Writer, cs []verify.Comparison) {
 func verifyHints(r *verify.Result, err error) []string {
 	var rej *verify.RejectedError
 	if !errors.As(err, &rej) {
-		if errors.Is(err, os.ErrNotExist) && r.Bundle != "" {
+		var be *verify.BundleError
+		switch {
+		case !errors.Is(err, os.ErrNotExist):
+		case errors.As(err, &be):
 			return []string{"name the bundle with --bundle FILE if it is not ARTIFACT.sigstore.json"}
+		default:
+			return []string{fmt.Sprintf("check the path of the artifact %q; to verify a file that is not at hand, pass its digest as sha256:<hex>", r.Artifact)}
 		}
 		return nil
 	}
@@ -436,6 +502,8 @@ func verifyHints(r *verify.Result, err error) []string {
 		return []string{"a short-lived certificate is valid only with a timestamp (RFC 3161 or a log's integrated time) inside its lifetime, and this bundle has none"}
 	case verify.CauseRekorV2TSA:
 		return []string{"Rekor v2 bundles need a timestamp authority: pass a trusted root that lists the instance's TSA with --trusted-root"}
+	case verify.CauseTlogTimeIgnored:
+		return []string{"drop --insecure-ignore-tlog to verify the log entry and use its time, or verify a bundle that carries an RFC 3161 timestamp"}
 	case verify.CauseTlog:
 		if len(r.TlogEntries) == 0 {
 			return []string{"if the bundle was made without a transparency log on purpose (--tlog-upload=false), pass --insecure-ignore-tlog"}

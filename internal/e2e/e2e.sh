@@ -70,6 +70,16 @@ if [ "$mode" = interop ]; then
 	flags+=(-test.run '^TestInterop')
 fi
 # The test binary runs in its package directory, as go test would run it.
-# shellcheck disable=SC2086 # E2E_TESTFLAGS is a list of flags
-$(unshare_cmd) bash $E2E/stack.sh run \
-	bash -c 'cd "$0" && exec "$@"' "$PWD/$E2E" "$W/e2e.test" "${flags[@]}" ${E2E_TESTFLAGS:-}
+run_tests() {
+	# shellcheck disable=SC2086 # E2E_TESTFLAGS is a list of flags
+	$(unshare_cmd) bash $E2E/stack.sh run \
+		bash -c 'cd "$0" && exec "$@"' "$PWD/$E2E" "$W/e2e.test" "${flags[@]}" "$@" ${E2E_TESTFLAGS:-}
+}
+if [ -n "${HALLMARK_TEST_SUMMARY:-}" ]; then
+	# make test: count the cases into the summary, print the failures and the timings.
+	set -o pipefail
+	run_tests -test.v=test2json 2>&1 | go tool test2json -t -p e2e |
+		bin/testsum -label "${mode:-e2e}" -show "e2e: " -record "$HALLMARK_TEST_SUMMARY"
+else
+	run_tests
+fi

@@ -248,9 +248,6 @@ func TestErrors(t *testing.T) {
 		extractor string
 		mention   string
 	}{
-		{"testdata/malformed/package-lock.json", ErrMalformed, "javascript/packagelockjson", "unexpected end of JSON input"},
-		{"testdata/malformed/go.mod", ErrMalformed, "go/gomod", "testdata/malformed/go.mod:5"},
-		{"testdata/malformed/bom.cdx.json", ErrMalformed, "sbom/cdx", "malformed cdx file"},
 		{"testdata/malformed/unknown.txt", ErrUnknownFormat, "", "not a recognised"},
 		{"testdata/npm-v1", nil, "", ""}, // a directory: fine
 	}
@@ -283,16 +280,53 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// A file that is recognised but does not parse is a failure in the result,
+// with a nil error: the files given with it are still read.
+func TestMalformedFilesAreFailures(t *testing.T) {
+	tests := []struct {
+		path      string
+		extractor string
+		mention   string
+	}{
+		{"testdata/malformed/package-lock.json", "javascript/packagelockjson", "unexpected end of JSON input"},
+		{"testdata/malformed/go.mod", "go/gomod", "testdata/malformed/go.mod:5"},
+		{"testdata/malformed/bom.cdx.json", "sbom/cdx", "malformed cdx file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := Extract(context.Background(), []string{tt.path, "testdata/npm-v1/package-lock.json"}, Options{})
+			if err != nil {
+				t.Fatalf("err = %v, want nil (the failure is in the result)", err)
+			}
+			if len(res.Failures) != 1 {
+				t.Fatalf("Failures = %+v, want one", res.Failures)
+			}
+			f := res.Failures[0]
+			if f.Path != tt.path || f.Extractor != tt.extractor || !strings.Contains(f.Reason, tt.mention) {
+				t.Errorf("failure %+v, want path %q, extractor %q, reason mentioning %q", f, tt.path, tt.extractor, tt.mention)
+			}
+			if len(res.Files) != 1 || res.Files[0].Path != "testdata/npm-v1/package-lock.json" || len(res.Packages) != 4 {
+				t.Errorf("the good lockfile was not read: files %+v, %d packages", res.Files, len(res.Packages))
+			}
+		})
+	}
+}
+
 func TestMalformedInDirectoryKeepsGoing(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "good/package-lock.json", mustRead(t, "testdata/npm-v1/package-lock.json"))
 	write(t, dir, "bad/package-lock.json", `{"packages": `)
 	res, err := Extract(context.Background(), []string{dir}, Options{})
-	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "bad/package-lock.json") {
-		t.Errorf("err = %v, want ErrMalformed naming bad/package-lock.json", err)
+	if err != nil {
+		t.Fatalf("err = %v, want nil with the failure in the result", err)
 	}
-	if res == nil || len(res.Packages) != 4 {
-		t.Errorf("partial result should hold the good lockfile's 4 packages: %+v", res)
+	bad := filepath.ToSlash(filepath.Join(dir, "bad", "package-lock.json"))
+	if len(res.Failures) != 1 || res.Failures[0].Path != bad || res.Failures[0].Extractor != "javascript/packagelockjson" ||
+		!strings.HasPrefix(res.Failures[0].Reason, "malformed packagelockjson file: ") {
+		t.Errorf("Failures = %+v, want bad/package-lock.json as malformed", res.Failures)
+	}
+	if len(res.Packages) != 4 || len(res.Files) != 1 {
+		t.Errorf("the good lockfile's 4 packages should be there: %+v", res)
 	}
 }
 
@@ -332,11 +366,19 @@ func TestDirectoryWalk(t *testing.T) {
 	}
 	var files []string
 	for _, f := range res.Files {
-		files = append(files, f.Path)
+		files = append(files, strings.TrimPrefix(f.Path, filepath.ToSlash(dir)+"/"))
 	}
 	want := []string{"app/requirements.txt", "package-lock.json", "sub/go.mod", "sub/requirements.txt"}
 	if !slices.Equal(files, want) {
-		t.Errorf("files = %q, want %q", files, want)
+		t.Errorf("files = %q, want %q below %s", files, want, dir)
+	}
+	// The link leading outside is a lockfile that could not be read.
+	outsideLink := filepath.ToSlash(filepath.Join(dir, "sub", "requirements-outside.txt"))
+	if len(res.Failures) != 1 || res.Failures[0].Path != outsideLink || !strings.Contains(res.Failures[0].Reason, "outside the project") {
+		t.Errorf("Failures = %+v, want %s refused as leading outside the project", res.Failures, outsideLink)
+	}
+	if _, ok := find(res.Packages, "PyPI", "leaked", "1.0"); ok {
+		t.Errorf("a file outside the project was read")
 	}
 	if len(res.Packages) != 4+1+1+1 {
 		t.Errorf("got %d packages, want 7", len(res.Packages))
@@ -409,7 +451,7 @@ func TestExtractSBOM(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, dir, name, content string) {
+func write(t testing.TB, dir, name, content string) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -464,7 +506,7 @@ func TestWalkOfSubdirectoryHonoursProjectGitignore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Files) != 1 || res.Files[0].Path != "requirements.txt" {
-		t.Errorf("files = %+v, want only requirements.txt", res.Files)
+	if want := filepath.ToSlash(filepath.Join(top, "sub", "requirements.txt")); len(res.Files) != 1 || res.Files[0].Path != want {
+		t.Errorf("files = %+v, want only %s", res.Files, want)
 	}
 }

@@ -48,7 +48,7 @@ type plugin struct {
 // library layer, whose package initialisation costs every hallmark process
 // ~140 ms (see TestNoHeavyDependencies).
 var plugins = []plugin{
-	{packagelockjson.Name, "npm", packagelockjson.New},
+	{packagelockjson.Name, "npm", newPackageLockExtractor}, // linear; see packagelock.go
 	{pnpmlock.Name, "npm", pnpmlock.New},
 	{yarnlock.Name, "npm", yarnlock.New},
 	{bunlock.Name, "npm", bunlock.New},

@@ -13,7 +13,6 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/sbom/cdx"
 	"github.com/google/osv-scalibr/extractor/filesystem/sbom/spdx"
-	"github.com/google/osv-scalibr/inventory"
 )
 
 // SBOM formats accepted by [ExtractSBOM].
@@ -129,15 +128,6 @@ func extractMemory(ctx context.Context, name, file string, data []byte, opts Opt
 	}
 	x.finish()
 	return x.res, nil
-}
-
-func safeExtract(ctx context.Context, ex filesystem.Extractor, in *filesystem.ScanInput) (inv inventory.Inventory, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			inv, err = inventory.Inventory{}, fmt.Errorf("extractor panicked: %v", r)
-		}
-	}()
-	return ex.Extract(ctx, in)
 }
 
 // memFS is a one-file filesystem holding an in-memory document.

@@ -43,6 +43,9 @@ var (
 	ErrNoPrivateKey = errors.New("no private key PEM block found")
 	// ErrUnsupportedKey: a key type or size hallmark does not sign with.
 	ErrUnsupportedKey = errors.New("unsupported private key")
+	// ErrEncryptedPKCS8: an OpenSSL-style encrypted PKCS#8 key ("ENCRYPTED
+	// PRIVATE KEY"), which hallmark does not decrypt.
+	ErrEncryptedPKCS8 = errors.New("the key is an encrypted PKCS#8 key (ENCRYPTED PRIVATE KEY), which hallmark does not decrypt")
 	// ErrExists: a key file would be overwritten.
 	ErrExists = errors.New("file exists")
 )
@@ -88,6 +91,8 @@ func ParsePrivateKeyPEM(data, password []byte) (crypto.Signer, error) {
 		key, err = x509.ParseECPrivateKey(block.Bytes)
 	case PEMRSAPrivateKey:
 		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "ENCRYPTED PRIVATE KEY":
+		return nil, ErrEncryptedPKCS8
 	case PEMPublicKey, "RSA PUBLIC KEY", "CERTIFICATE":
 		return nil, fmt.Errorf("%w: this is a %s, not a private key", ErrNoPrivateKey, strings.ToLower(block.Type))
 	default:

@@ -137,6 +137,7 @@ func TestParsePrivateKeyErrors(t *testing.T) {
 		{"unknown block", pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: []byte{1}}), keys.ErrUnsupportedKey},
 		{"bad der", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1, 2, 3}}), keys.ErrUnsupportedKey},
 		{"small rsa", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: smallDER}), keys.ErrUnsupportedKey},
+		{"encrypted pkcs8", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0}}), keys.ErrEncryptedPKCS8},
 		{"encrypted garbage", pem.EncodeToMemory(&pem.Block{Type: keys.PEMEncryptedSigstore, Bytes: []byte("{}")}), keys.ErrUnsupportedKey},
 	}
 	for _, tc := range tests {

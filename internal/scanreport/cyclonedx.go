@@ -1,6 +1,7 @@
 package scanreport
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,8 +20,13 @@ type (
 		Vulnerabilities []cdxVulnT `json:"vulnerabilities"`
 	}
 	cdxMeta struct {
-		Timestamp time.Time `json:"timestamp"`
-		Tools     cdxTools  `json:"tools"`
+		Timestamp  time.Time     `json:"timestamp"`
+		Tools      cdxTools      `json:"tools"`
+		Properties []cdxProperty `json:"properties,omitempty"`
+	}
+	cdxProperty struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
 	}
 	cdxTools struct {
 		Components []cdxComp `json:"components"`
@@ -79,6 +85,14 @@ func CycloneDX(r *scan.Result) any {
 			{Type: "application", Name: r.Scanner.Name, Version: r.Scanner.Version}}}},
 		Components:      []cdxComp{},
 		Vulnerabilities: []cdxVulnT{},
+	}
+	// What was not checked, so that the BOM does not read as complete.
+	for _, f := range r.Failures {
+		bom.Metadata.Properties = append(bom.Metadata.Properties, cdxProperty{Name: "hallmark:scan:unreadable-file", Value: orDash(f.Path) + ": " + f.Reason})
+	}
+	for _, u := range r.Unparseable {
+		bom.Metadata.Properties = append(bom.Metadata.Properties, cdxProperty{Name: "hallmark:scan:unparseable-version",
+			Value: fmt.Sprintf("%s (%s) in %s: %s", u.Package.Name, u.Package.Ecosystem, orDash(u.Package.Location.Path), u.Reason)})
 	}
 	seen := map[string]bool{}
 	var ids []string

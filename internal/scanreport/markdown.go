@@ -31,6 +31,18 @@ func Markdown(w io.Writer, r *scan.Result) error {
 			fmt.Fprintf(w, "- `%s %s` (%s, %s)\n", p.Name, p.Requirement, p.Ecosystem, orDash(p.Location.Path))
 		}
 	}
+	if len(r.Unparseable) > 0 {
+		fmt.Fprintf(w, "\nNot checked (the version does not parse):\n\n")
+		for _, u := range r.Unparseable {
+			fmt.Fprintf(w, "- `%s` (%s, %s): %s\n", mdEscape(u.Package.Name), u.Package.Ecosystem, mdEscape(orDash(u.Package.Location.Path)), mdEscape(u.Reason))
+		}
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintf(w, "\n**Not checked: these files could not be read.**\n\n")
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "- `%s`: %s\n", mdEscape(orDash(f.Path)), mdEscape(f.Reason))
+		}
+	}
 	return nil
 }
 

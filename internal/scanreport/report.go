@@ -20,15 +20,40 @@ import (
 // Formats lists the output formats, in the order help text shows them.
 var Formats = []string{"text", "json", "sarif", "openvex", "cyclonedx", "markdown"}
 
+// Options is what renderers need besides the result.
+type Options struct {
+	// SourceRoot is the absolute directory that the result's relative
+	// paths are relative to: the working directory of the scan. SARIF
+	// names it as the %SRCROOT% base of its locations; when empty, the
+	// base is left for the consumer to resolve (GitHub code scanning
+	// resolves it to the repository's checkout).
+	SourceRoot string
+}
+
 // Render writes r to w in format.
 func Render(w io.Writer, format string, r *scan.Result) error {
+	return RenderWith(w, format, r, Options{})
+}
+
+// RenderWith writes r to w in format with opts. The first write error is
+// returned, whatever the format.
+func RenderWith(w io.Writer, format string, r *scan.Result, opts Options) error {
+	sw := &stickyWriter{w: w}
+	err := render(sw, format, r, opts)
+	if sw.err != nil {
+		return sw.err
+	}
+	return err
+}
+
+func render(w io.Writer, format string, r *scan.Result, opts Options) error {
 	switch format {
 	case "text":
 		return Text(w, r)
 	case "json":
 		return writeJSON(w, r)
 	case "sarif":
-		return writeJSON(w, SARIF(r))
+		return writeJSON(w, SARIF(r, opts))
 	case "openvex":
 		return writeJSON(w, OpenVEX(r))
 	case "cyclonedx":
@@ -37,6 +62,25 @@ func Render(w io.Writer, format string, r *scan.Result) error {
 		return Markdown(w, r)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// stickyWriter keeps the first write error and fails every later write,
+// so renderers that print line by line cannot lose an error midway.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -3,9 +3,12 @@ package scanreport
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"go/build"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -29,6 +32,8 @@ func loadResult(t *testing.T) *scan.Result {
 	return &r
 }
 
+var goldenOptions = Options{SourceRoot: "/home/dev/my project"}
+
 var goldenExt = map[string]string{"text": "txt", "json": "json", "sarif": "sarif", "openvex": "openvex.json", "cyclonedx": "cdx.json", "markdown": "md"}
 
 // Each format renders the fixture result to its golden file; regenerate
@@ -38,7 +43,7 @@ func TestGolden(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Render(&buf, format, r); err != nil {
+			if err := RenderWith(&buf, format, r, goldenOptions); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", "golden", "result."+goldenExt[format])
@@ -55,7 +60,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s output differs from %s (UPDATE_GOLDEN=1 regenerates it):\n%s", format, path, buf.String())
 			}
 			var again bytes.Buffer
-			if err := Render(&again, format, r); err != nil || !bytes.Equal(again.Bytes(), buf.Bytes()) {
+			if err := RenderWith(&again, format, r, goldenOptions); err != nil || !bytes.Equal(again.Bytes(), buf.Bytes()) {
 				t.Errorf("%s output is not deterministic", format)
 			}
 		})
@@ -139,11 +144,120 @@ func TestUnknownFormat(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	got := Summary(loadResult(t))
-	want := "2 vulnerabilities in 2 of 5 packages, 2 suppressed, 1 unpinned not checked"
+	want := "2 distinct vulnerabilities in 2 of 6 package instances, 2 findings suppressed, 1 unpinned not checked, " +
+		"1 with an unparseable version not checked, 1 file could not be read"
 	if got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
-	if got := Summary(&scan.Result{Packages: 3}); got != "0 vulnerabilities in 0 of 3 packages" {
-		t.Errorf("empty Summary = %q", got)
+	if got, want := Summary(&scan.Result{Packages: 3}), "0 distinct vulnerabilities in 0 of 3 package instances"; got != want {
+		t.Errorf("empty Summary = %q, want %q", got, want)
 	}
+}
+
+// The counts add up: many lockfiles pinning one vulnerable package are as
+// many affected instances, each vulnerability is counted once, and the
+// findings (vulnerability x instance) are said to be findings.
+func TestSummaryCountsAddUp(t *testing.T) {
+	r := &scan.Result{Packages: 10000}
+	for i := range 10000 {
+		p := scan.Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.15", Location: scan.Location{Path: fmt.Sprintf("app%d/package-lock.json", i), Line: 12}}
+		for _, id := range []string{"GHSA-1", "GHSA-2", "GHSA-3"} {
+			r.Findings = append(r.Findings, scan.Finding{ID: id, Package: p})
+		}
+	}
+	want := "3 distinct vulnerabilities in 10000 of 10000 package instances (30000 findings)"
+	if got := Summary(r); got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	// Two entries of one package in one file (nested node_modules) are two
+	// instances.
+	r = &scan.Result{Packages: 2, Findings: []scan.Finding{
+		{ID: "GHSA-1", Package: scan.Package{Ecosystem: "npm", Name: "a", Version: "1.0.0", Location: scan.Location{Path: "package-lock.json", Line: 3}}},
+		{ID: "GHSA-1", Package: scan.Package{Ecosystem: "npm", Name: "a", Version: "1.0.0", Location: scan.Location{Path: "package-lock.json", Line: 9}}},
+	}}
+	if got, want := Summary(r), "1 distinct vulnerability in 2 of 2 package instances (2 findings)"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+// SARIF locations: relative paths against %SRCROOT% (percent-encoded, and
+// resolved by originalUriBaseIds when the source root is known); absolute
+// paths as file URIs without a base; the invocation fails when a file
+// could not be read.
+func TestSARIFLocations(t *testing.T) {
+	tests := []struct {
+		path, uri, base string
+	}{
+		{"app/package-lock.json", "app/package-lock.json", "%SRCROOT%"},
+		{"my app/go.mod", "my%20app/go.mod", "%SRCROOT%"},
+		{"a:b/go.mod", "./a:b/go.mod", "%SRCROOT%"},
+		{"../other/go.mod", "../other/go.mod", "%SRCROOT%"},
+		{"", ".", "%SRCROOT%"},
+		{"/srv/app/package-lock.json", "file:///srv/app/package-lock.json", ""},
+		{`C:/src/app/package-lock.json`, "file:///C:/src/app/package-lock.json", ""},
+	}
+	for _, tc := range tests {
+		if got := artifactOf(tc.path); got.URI != tc.uri || got.URIBaseID != tc.base {
+			t.Errorf("artifactOf(%q) = %+v, want uri %q base %q", tc.path, got, tc.uri, tc.base)
+		}
+	}
+	if got, want := dirURI("/home/dev/my project"), "file:///home/dev/my%20project/"; got != want {
+		t.Errorf("dirURI = %q, want %q", got, want)
+	}
+
+	decode := func(r *scan.Result, opts Options) map[string]any {
+		var buf bytes.Buffer
+		if err := RenderWith(&buf, "sarif", r, opts); err != nil {
+			t.Fatal(err)
+		}
+		var log map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+			t.Fatal(err)
+		}
+		return log["runs"].([]any)[0].(map[string]any)
+	}
+	run := decode(loadResult(t), Options{SourceRoot: "/work/repo"})
+	if got := run["originalUriBaseIds"]; !reflect.DeepEqual(got, map[string]any{"%SRCROOT%": map[string]any{"uri": "file:///work/repo/"}}) {
+		t.Errorf("originalUriBaseIds = %v", got)
+	}
+	inv := run["invocations"].([]any)[0].(map[string]any)
+	if inv["executionSuccessful"] != false {
+		t.Errorf("executionSuccessful = %v with a file that could not be read", inv["executionSuccessful"])
+	}
+	notes := inv["toolExecutionNotifications"].([]any)
+	if len(notes) != 2 || notes[0].(map[string]any)["level"] != "error" || !strings.Contains(fmt.Sprint(notes[0]), "web/package-lock.json") {
+		t.Errorf("notifications = %v, want the unreadable file as an error, then the unparseable version", notes)
+	}
+	run = decode(&scan.Result{}, Options{})
+	if _, ok := run["originalUriBaseIds"]; ok {
+		t.Error("originalUriBaseIds without a source root")
+	}
+	if inv := run["invocations"].([]any)[0].(map[string]any); inv["executionSuccessful"] != true {
+		t.Errorf("executionSuccessful = %v for a complete scan", inv["executionSuccessful"])
+	}
+}
+
+// A failed write is returned, whatever the format, even by renderers that
+// print line by line.
+func TestRenderReturnsWriteErrors(t *testing.T) {
+	for _, format := range Formats {
+		w := &failAfter{n: 20}
+		if err := Render(w, format, loadResult(t)); !errors.Is(err, errFull) {
+			t.Errorf("%s: err = %v, want %v", format, err, errFull)
+		}
+	}
+}
+
+var errFull = errors.New("disk full")
+
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errFull
+	}
+	f.n -= len(p)
+	return len(p), nil
 }

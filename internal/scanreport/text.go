@@ -57,33 +57,68 @@ func Text(w io.Writer, r *scan.Result) error {
 			fmt.Fprintf(w, "  %s %s %s (%s)\n", orDash(p.Location.Path), p.Name, p.Requirement, p.Ecosystem)
 		}
 	}
-	if len(r.Findings) > 0 || len(r.Unpinned) > 0 {
+	if len(r.Unparseable) > 0 {
+		fmt.Fprintf(w, "\nnot checked, the version does not parse:\n")
+		for _, u := range r.Unparseable {
+			fmt.Fprintf(w, "  %s %s: %s\n", orDash(u.Package.Location.Path), u.Package.Name, u.Reason)
+		}
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintf(w, "\nnot checked, the file could not be read:\n")
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "  %s: %s\n", orDash(f.Path), f.Reason)
+		}
+	}
+	if len(r.Findings) > 0 || len(r.Unpinned) > 0 || len(r.Unparseable) > 0 || len(r.Failures) > 0 {
 		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintln(w, Summary(r))
 	return err
 }
 
-// Summary is the one-line count of a result.
+// Summary is the one-line count of a result. It counts distinct
+// vulnerabilities (one per finding id, however many packages it affects)
+// and package instances (one per entry in a file, as Result.Packages
+// does), and the findings (vulnerability × instance) when they differ
+// from the vulnerabilities, so that the numbers add up: 10,000 lockfiles
+// each pinning one vulnerable lodash are "1 distinct vulnerability in
+// 10000 of 10000 package instances (10000 findings)".
 func Summary(r *scan.Result) string {
-	active, suppressed := 0, 0
-	pkgs := map[string]bool{}
+	findings, suppressed := 0, 0
+	vulns := map[string]bool{}
+	affected := map[string]bool{}
 	for _, f := range r.Findings {
 		if f.Suppressed != nil {
 			suppressed++
 			continue
 		}
-		active++
-		pkgs[f.Package.Ecosystem+"/"+f.Package.Name+"@"+f.Package.Version] = true
+		findings++
+		vulns[f.ID] = true
+		affected[instanceKey(f.Package)] = true
 	}
-	s := fmt.Sprintf("%d %s in %d of %d packages", active, plural(active, "vulnerability", "vulnerabilities"), len(pkgs), r.Packages)
+	s := fmt.Sprintf("%d distinct %s in %d of %d package %s", len(vulns), plural(len(vulns), "vulnerability", "vulnerabilities"),
+		len(affected), r.Packages, plural(r.Packages, "instance", "instances"))
+	if findings != len(vulns) {
+		s += fmt.Sprintf(" (%d %s)", findings, plural(findings, "finding", "findings"))
+	}
 	if suppressed > 0 {
-		s += fmt.Sprintf(", %d suppressed", suppressed)
+		s += fmt.Sprintf(", %d %s suppressed", suppressed, plural(suppressed, "finding", "findings"))
 	}
 	if len(r.Unpinned) > 0 {
 		s += fmt.Sprintf(", %d unpinned not checked", len(r.Unpinned))
 	}
+	if n := len(r.Unparseable); n > 0 {
+		s += fmt.Sprintf(", %d with an unparseable version not checked", n)
+	}
+	if n := len(r.Failures); n > 0 {
+		s += fmt.Sprintf(", %d %s could not be read", n, plural(n, "file", "files"))
+	}
 	return s
+}
+
+// instanceKey identifies a package instance: one entry in one file.
+func instanceKey(p scan.Package) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%d", p.Ecosystem, p.Name, p.Version, p.Location.Path, p.Location.Line)
 }
 
 func severityText(s scan.SeverityScore) string {

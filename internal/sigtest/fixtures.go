@@ -41,6 +41,20 @@ const (
 	FileReadme       = "README.txt"
 )
 
+// FileForeignReusableBundle is artifact.txt signed by the reusable workflow
+// [ReusableIdentity] called from [ForeignRepository], not from the demo
+// repository.
+const FileForeignReusableBundle = "reusable-foreign.sigstore.json"
+
+// FileNoTSABundle is artifact.txt signed like [FileArtifactBundle] but
+// without an RFC 3161 timestamp: the Rekor v1 entry's integrated time is its
+// only time evidence.
+const FileNoTSABundle = "no-tsa.sigstore.json"
+
+// ForeignRepository is a repository that calls the public reusable workflow
+// [ReusableIdentity] without being the demo's.
+const ForeignRepository = "https://github.com/mallory/lookalike"
+
 // CycloneDXPredicate is the in-toto predicate type of CycloneDX SBOMs.
 const CycloneDXPredicate = "https://cyclonedx.org/bom"
 
@@ -211,6 +225,16 @@ func addKeylessFiles(s *fixtureSet, inst *Instance) {
 		blob(with(func(o *Options) { o.NoTlog = true })))
 	s.add(FileReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from the demo release workflow (source repo and build config are the demo's)",
 		blob(Options{Identity: ReusableIdentity, Issuer: GitHubIssuer, GitHub: ReusableClaims()}))
+	s.add(FileNoTSABundle, "artifact.txt like artifact.txt.sigstore.json without RFC 3161 timestamp: the Rekor v1 integrated time is the only time evidence",
+		blob(with(func(o *Options) { o.NoTimestamp = true })))
+	s.add(FileForeignReusableBundle, "artifact.txt signed by reusable workflow "+ReusableIdentity+" called from "+ForeignRepository+" (a foreign source repository)",
+		func() ([]byte, error) {
+			c := ReusableClaims()
+			c.SourceRepositoryURI = ForeignRepository
+			c.BuildConfigURI = ForeignRepository + "/.github/workflows/release.yml@" + DemoRef
+			c.RunInvocationURI = ForeignRepository + "/actions/runs/1/attempts/1"
+			return inst.SignBlob(artifact, Options{Identity: ReusableIdentity, Issuer: GitHubIssuer, GitHub: c})
+		})
 	s.add(FileSBOMAttestation, "DSSE in-toto statement about artifact.txt whose predicate is a CycloneDX 1.6 SBOM listing "+SBOMPackagePURL+", signed like artifact.txt.sigstore.json",
 		func() ([]byte, error) {
 			st, err := Statement(FileArtifact, artifact, CycloneDXPredicate, sbomPredicate())

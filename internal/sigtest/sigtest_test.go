@@ -275,7 +275,7 @@ func TestWriteFixturesLayout(t *testing.T) {
 	readme := string(readFixture(t, dir, FileReadme))
 	names := []string{FileTrustedRoot, FileArtifact, FileArtifactBundle, FileAttestation, FileEmailBundle,
 		FileRekorV2Bundle, FileV01Bundle, FileV02Bundle, FileExpiredBundle, FileNoTlogBundle,
-		FileReusableBundle, FileTampered, FileOtherKey, FileMalformed, FileOtherRoot, FileReadme}
+		FileReusableBundle, FileForeignReusableBundle, FileNoTSABundle, FileTampered, FileOtherKey, FileMalformed, FileOtherRoot, FileReadme}
 	for _, k := range KeyKinds() {
 		names = append(names, KeyFile(k), KeyBundleFile(k))
 	}

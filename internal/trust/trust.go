@@ -7,7 +7,8 @@ package trust
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
 )
@@ -36,6 +38,10 @@ var (
 	ErrNoCachedRoot = errors.New("no cached trust root")
 	// ErrRefresh: the TUF refresh failed.
 	ErrRefresh = errors.New("trust root refresh through TUF failed")
+	// ErrBadCache: the cache's record does not parse, or a cached target
+	// does not match the signature-checked TUF metadata cached with it.
+	// 'hallmark trust update' fetches both again.
+	ErrBadCache = errors.New("damaged trust cache")
 )
 
 // Options say where trust comes from.
@@ -68,8 +74,13 @@ type Source struct {
 	Mirror string `json:"mirror,omitempty"`
 	// FetchedAt is when the cached copy was fetched.
 	FetchedAt time.Time `json:"fetchedAt,omitzero"`
-	// Stale is set when an offline run used a cache older than MaxAge.
+	// Stale is set when an offline run used a cache older than MaxAge,
+	// fetched in the future, or with expired TUF metadata.
 	Stale bool `json:"stale,omitempty"`
+	// MetadataExpired is set when the cached TUF metadata has expired: it
+	// was checked as of FetchedAt instead of now (offline only; an online
+	// run refreshes it).
+	MetadataExpired bool `json:"metadataExpired,omitempty"`
 }
 
 // Root is a parsed trusted root with its provenance.
@@ -117,8 +128,12 @@ func DefaultCacheDir() (string, error) {
 
 // Load returns the trust root to verify with: TrustedRootPath if set;
 // otherwise the cached public-good root, refreshed through TUF first when it
-// is older than MaxAge (online) or used as it is (offline, marked Stale when
-// old). It never falls back from a failed refresh to the cache.
+// is stale (online) or used as it is (offline, marked Stale). A cache is
+// stale when it is older than MaxAge, was fetched in the future (the clock
+// went back, or the record was edited) or its TUF metadata has expired. A
+// cache made from another mirror or TUF root is not used: online it is
+// replaced, offline it counts as no cache. Load never falls back from a
+// failed refresh to the cache.
 func Load(ctx context.Context, o Options) (*Root, error) {
 	if o.TrustedRootPath != "" {
 		return loadFile(o.TrustedRootPath)
@@ -127,20 +142,25 @@ func Load(ctx context.Context, o Options) (*Root, error) {
 		return nil, err
 	}
 	cached, err := readCache(o)
+	var foreign *foreignCacheError
 	switch {
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+	case errors.As(err, &foreign) && o.Offline:
+		return nil, fmt.Errorf("%w in %s: %w", ErrNoCachedRoot, mirrorDir(o), err)
+	case errors.As(err, &foreign):
+	case errors.Is(err, os.ErrNotExist) && o.Offline:
+		return nil, fmt.Errorf("%w in %s", ErrNoCachedRoot, mirrorDir(o))
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
 		return nil, err
-	case err == nil:
+	default:
 		age := o.Now().Sub(cached.Source.FetchedAt)
-		if age <= o.MaxAge {
+		if age >= 0 && age <= o.MaxAge && !cached.Source.MetadataExpired {
 			return cached, nil
 		}
 		if o.Offline {
 			cached.Source.Stale = true
 			return cached, nil
 		}
-	case o.Offline:
-		return nil, fmt.Errorf("%w in %s", ErrNoCachedRoot, mirrorDir(o))
 	}
 	return Update(ctx, o)
 }
@@ -157,32 +177,118 @@ func loadFile(path string) (*Root, error) {
 	return &Root{Trusted: tr, JSON: data, Source: Source{Kind: "file", Path: path}}, nil
 }
 
-// meta is the cache's record of a fetch.
-type meta struct {
-	Mirror    string    `json:"mirror"`
-	FetchedAt time.Time `json:"fetchedAt"`
-}
+// metaFile is the cache's record of a fetch (see record).
+const metaFile = "meta.json"
 
 func mirrorDir(o Options) string {
 	return filepath.Join(o.CacheDir, "trust", tuf.URLToPath(o.MirrorURL))
 }
 
-func readCache(o Options) (*Root, error) {
+// tufDir is where sigstore-go's TUF client keeps the mirror's metadata.
+func tufDir(o Options) string {
+	return filepath.Join(o.CacheDir, "tuf", tuf.URLToPath(o.MirrorURL))
+}
+
+// rootDigest names a TUF root.json in the record.
+func rootDigest(rootJSON []byte) string {
+	d := sha256.Sum256(rootJSON)
+	return hex.EncodeToString(d[:])
+}
+
+// foreignCacheError: the cache was made from another mirror or TUF root (or
+// by a hallmark that did not record the root), so it is not used.
+type foreignCacheError struct {
+	what, got, want string
+}
+
+func (e *foreignCacheError) Error() string {
+	if e.got == "" {
+		return fmt.Sprintf("the cache there does not record its %s (an older hallmark made it)", e.what)
+	}
+	return fmt.Sprintf("the cache there was made from %s %s, not %s", e.what, e.got, e.want)
+}
+
+// readRecord reads and checks the record of o's cache. A missing record is
+// os.ErrNotExist, one of another mirror or root a *foreignCacheError.
+func readRecord(o Options) (record, error) {
 	dir := mirrorDir(o)
-	raw, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	path := filepath.Join(dir, metaFile)
+	raw, err := readBounded(path, maxRecordSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return record{}, err
+	}
+	if err != nil {
+		return record{}, fmt.Errorf("%w: %w", ErrBadCache, err)
+	}
+	rec, err := parseRecord(raw)
+	if errors.Is(err, errNoTUFRoot) {
+		return record{}, &foreignCacheError{what: "TUF root"}
+	}
+	if err != nil {
+		return record{}, fmt.Errorf("%w: %s: %w", ErrBadCache, path, err)
+	}
+	if rec.Mirror != o.MirrorURL {
+		return record{}, &foreignCacheError{what: "mirror", got: fmt.Sprintf("%q", rec.Mirror), want: fmt.Sprintf("%q", o.MirrorURL)}
+	}
+	if want := rootDigest(o.InitialRoot); rec.TUFRoot != want {
+		return record{}, &foreignCacheError{what: "TUF root", got: "sha256:" + rec.TUFRoot, want: "sha256:" + want + " (--tuf-root)"}
+	}
+	return rec, nil
+}
+
+// readCache returns the cached root of o's mirror, checked against the
+// cached TUF metadata.
+func readCache(o Options) (*Root, error) {
+	rec, err := readRecord(o)
 	if err != nil {
 		return nil, err
 	}
-	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("reading trust cache %s: %w", dir, err)
+	path := filepath.Join(mirrorDir(o), TrustedRootTarget)
+	data, expired, err := readTarget(o, rec, TrustedRootTarget)
+	if errors.Is(err, os.ErrNotExist) {
+		// The record says the fetch was complete.
+		return nil, fmt.Errorf("%w: %s is missing: %v", ErrBadCache, path, err)
 	}
-	r, err := loadFile(filepath.Join(dir, TrustedRootTarget))
 	if err != nil {
 		return nil, err
 	}
-	r.Source = Source{Kind: "cache", Path: filepath.Join(dir, TrustedRootTarget), Mirror: m.Mirror, FetchedAt: m.FetchedAt}
-	return r, nil
+	tr, err := root.NewTrustedRootFromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: parsing %s: %w", ErrBadCache, path, err)
+	}
+	return &Root{Trusted: tr, JSON: data, Source: Source{
+		Kind: "cache", Path: path, Mirror: rec.Mirror, FetchedAt: rec.FetchedAt, MetadataExpired: expired,
+	}}, nil
+}
+
+// readTarget reads the cached target name and checks it against the cached
+// TUF metadata, as of now, or, when that has expired since, as of the fetch
+// (expired is then set).
+func readTarget(o Options, rec record, name string) (data []byte, expired bool, err error) {
+	path := filepath.Join(mirrorDir(o), name)
+	if data, err = readBounded(path, maxTargetSize); err != nil {
+		return nil, false, err
+	}
+	now := o.Now()
+	info, err := cachedTargetInfo(tufDir(o), o.InitialRoot, name, now)
+	if errors.Is(err, &metadata.ErrExpiredMetadata{}) {
+		// Signatures and versions are as binding as before; only time has
+		// passed. Check that it was all valid when it was fetched.
+		expired = true
+		ref := rec.FetchedAt
+		if ref.After(now) {
+			ref = now
+		}
+		info, err = cachedTargetInfo(tufDir(o), o.InitialRoot, name, ref)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := info.VerifyLengthHashes(data); err != nil {
+		return nil, false, fmt.Errorf("%w: %s does not match the length and hashes of %q in the cached TUF metadata (%s): %w",
+			ErrBadCache, path, name, filepath.Join(tufDir(o), "targets.json"), err)
+	}
+	return data, expired, nil
 }
 
 // Update refreshes the root through TUF now and caches the targets. It is an
@@ -217,7 +323,7 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 	if sc, err := client.GetTarget(SigningConfigTarget); err == nil {
 		files[SigningConfigTarget] = sc
 	}
-	m := meta{Mirror: o.MirrorURL, FetchedAt: o.Now().UTC()}
+	m := record{Mirror: o.MirrorURL, TUFRoot: rootDigest(o.InitialRoot), FetchedAt: o.Now().UTC()}
 	if err := writeCache(mirrorDir(o), files, m); err != nil {
 		return nil, err
 	}
@@ -225,7 +331,7 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 	return &Root{Trusted: tr, JSON: trJSON, Source: Source{Kind: "tuf", Path: path, Mirror: o.MirrorURL, FetchedAt: m.FetchedAt}}, nil
 }
 
-func writeCache(dir string, files map[string][]byte, m meta) error {
+func writeCache(dir string, files map[string][]byte, m record) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating trust cache: %w", err)
 	}
@@ -234,39 +340,108 @@ func writeCache(dir string, files map[string][]byte, m meta) error {
 			return fmt.Errorf("writing trust cache: %w", err)
 		}
 	}
-	raw, err := json.MarshalIndent(m, "", "  ")
+	// A signing config the mirror no longer has is not left behind, where
+	// it would not match the new metadata.
+	if _, ok := files[SigningConfigTarget]; !ok {
+		if err := os.Remove(filepath.Join(dir, SigningConfigTarget)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("writing trust cache: %w", err)
+		}
+	}
+	raw, err := m.marshal()
 	if err != nil {
 		return err
 	}
 	// meta.json last: a cache is complete when it names its fetch time.
-	return atomicfile.Write(filepath.Join(dir, "meta.json"), raw, 0o644)
+	return atomicfile.Write(filepath.Join(dir, metaFile), raw, 0o644)
 }
 
-// SigningConfig returns the cached signing config of the mirror, if any.
+// SigningConfig returns the cached signing config of the mirror, if any
+// (os.ErrNotExist if not), checked against the cached TUF metadata like the
+// trust root. Its freshness is Load's business: expired metadata is checked
+// as of the fetch.
 func SigningConfig(o Options) ([]byte, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	return os.ReadFile(filepath.Join(mirrorDir(o), SigningConfigTarget))
+	rec, err := readRecord(o)
+	var foreign *foreignCacheError
+	if errors.As(err, &foreign) {
+		return nil, fmt.Errorf("%w: %w", os.ErrNotExist, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, _, err := readTarget(o, rec, SigningConfigTarget)
+	return data, err
 }
 
-// Export writes the root (and the cached signing config, when there is one)
-// into dir as trusted_root.json and signing_config.json, for an air-gapped
-// machine. It returns the paths written.
-func Export(r *Root, signingConfig []byte, dir string) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// Export writes the root as trusted_root.json into dir, and the cached
+// signing config as signing_config.json when there is one, for an air-gapped
+// machine. It returns the paths written. On failure it leaves nothing it
+// created: neither a file that was not there before nor a directory.
+func Export(r *Root, signingConfig []byte, dir string) (paths []string, err error) {
+	var created []string // files that were not there before
+	made, err := mkdirAll(dir)
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, p := range created {
+			_ = os.Remove(p)
+		}
+		// Deepest first; os.Remove keeps a directory someone else filled.
+		for i := len(made) - 1; i >= 0; i-- {
+			_ = os.Remove(made[i])
+		}
+	}()
+	if err != nil {
 		return nil, err
 	}
-	out := []string{filepath.Join(dir, "trusted_root.json")}
-	if err := atomicfile.Write(out[0], r.JSON, 0o644); err != nil {
-		return nil, err
-	}
-	if signingConfig != nil {
-		p := filepath.Join(dir, "signing_config.json")
-		if err := atomicfile.Write(p, signingConfig, 0o644); err != nil {
+	files := []struct {
+		name string
+		data []byte
+	}{{"trusted_root.json", r.JSON}, {"signing_config.json", signingConfig}}
+	for _, f := range files {
+		if f.data == nil {
+			continue
+		}
+		p := filepath.Join(dir, f.name)
+		_, statErr := os.Lstat(p)
+		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		if errors.Is(statErr, os.ErrNotExist) {
+			created = append(created, p)
+		}
+		paths = append(paths, p)
 	}
-	return out, nil
+	return paths, nil
+}
+
+// mkdirAll is os.MkdirAll that returns the directories it created,
+// outermost first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return made, err
+		} else if err == nil {
+			made = append(made, missing[i])
+		}
+	}
+	return made, nil
 }

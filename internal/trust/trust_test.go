@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // calls give two different roots. (sigstore-go's embedded public-good.json
 // lives in pkg/testing/data, whose testify import this module's go.mod does
 // not carry.)
-func newTrustedRootJSON(t *testing.T) []byte {
+func newTrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -244,13 +245,15 @@ func TestLoadOnlineRefreshesThenUsesCache(t *testing.T) {
 	}
 	var m struct {
 		Mirror    string    `json:"mirror"`
+		TUFRoot   string    `json:"tufRootSHA256"`
 		FetchedAt time.Time `json:"fetchedAt"`
 	}
 	if err := json.Unmarshal(metaRaw, &m); err != nil {
 		t.Fatalf("cached meta.json: %v", err)
 	}
-	if m.Mirror != repo.URL || !m.FetchedAt.Equal(t0) {
-		t.Errorf("meta.json = %+v, want mirror %q fetched at %v", m, repo.URL, t0)
+	rootSum := sha256.Sum256(repo.RootJSON)
+	if m.Mirror != repo.URL || m.TUFRoot != hex.EncodeToString(rootSum[:]) || !m.FetchedAt.Equal(t0) {
+		t.Errorf("meta.json = %+v, want mirror %q, TUF root %x, fetched at %v", m, repo.URL, rootSum, t0)
 	}
 	// The repository has no signing config: none is cached.
 	if _, err := trust.SigningConfig(o); !errors.Is(err, os.ErrNotExist) {
@@ -510,9 +513,11 @@ func TestLoadCorruptCacheMetaIsAnError(t *testing.T) {
 	for _, offline := range []bool{false, true} {
 		o.Offline = offline
 		_, err := trust.Load(context.Background(), o)
-		var syntax *json.SyntaxError
-		if !errors.As(err, &syntax) {
-			t.Errorf("offline=%v: err = %v, want a *json.SyntaxError", offline, err)
+		if !errors.Is(err, trust.ErrBadCache) {
+			t.Errorf("offline=%v: err = %v, want %v", offline, err, trust.ErrBadCache)
+		}
+		if err != nil && !strings.Contains(err.Error(), filepath.Join(cacheDir(o), "meta.json")) {
+			t.Errorf("offline=%v: error %q does not name meta.json", offline, err)
 		}
 	}
 	if n := repo.Requests(); n != before {
@@ -613,5 +618,55 @@ func TestSigningConfigAndExport(t *testing.T) {
 				t.Error("exported signing_config.json differs from the cached one")
 			}
 		})
+	}
+}
+
+// A failed export leaves no directory it created behind. The failure: a
+// directory path short enough to create (4079 bytes) whose files' paths
+// are longer than the kernel takes (PATH_MAX, 4096 with the NUL).
+func TestExportFailureLeavesNoDirectory(t *testing.T) {
+	good := newTrustedRootJSON(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("kept", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("d", 254)
+	for _, base := range []string{long, filepath.Join("kept", long[:250])} {
+		parts := []string{base}
+		for len(filepath.Join(parts...)) < 4079-255 {
+			parts = append(parts, long)
+		}
+		target := filepath.Join(parts...)
+		target += string(filepath.Separator) + strings.Repeat("e", 4079-len(target)-1)
+		if len(target) != 4079 {
+			t.Fatalf("target is %d bytes, want 4079", len(target))
+		}
+		paths, err := trust.Export(&trust.Root{JSON: good}, signingConfig, target)
+		if err == nil {
+			t.Fatalf("Export into a %d-byte path succeeded (%q), want an error", len(target), paths)
+		}
+		if paths != nil {
+			t.Errorf("a failed Export returned paths %q", paths)
+		}
+		// Only what was there before: the scratch directory holds "kept", and
+		// "kept" is empty again.
+		assertEntries(t, ".", "kept")
+		assertEntries(t, "kept")
+	}
+}
+
+func assertEntries(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, "/") != strings.Join(want, "/") {
+		t.Errorf("%s holds %q, want %q", dir, got, want)
 	}
 }

@@ -50,6 +50,7 @@ type Repo struct {
 	requests atomic.Int64
 
 	mu        sync.RWMutex // held for writing while files are being published
+	expires   time.Time    // of the next publish; zero: a year from then
 	signers   map[string]signature.Signer
 	targets   *metadata.Metadata[metadata.TargetsType]
 	snapshot  *metadata.Metadata[metadata.SnapshotType]
@@ -118,6 +119,17 @@ func (r *Repo) SetTarget(t testing.TB, name string, data []byte) {
 	r.publish(t, true)
 }
 
+// SetExpiry publishes a new repository version, like SetTarget without a
+// change of targets, whose targets, snapshot and timestamp metadata expire
+// at expires (which may be in the past). Later publishes keep that expiry.
+func (r *Repo) SetExpiry(t testing.TB, expires time.Time) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expires = expires.UTC()
+	r.publish(t, true)
+}
+
 // Requests reports how many HTTP requests the server has handled so far,
 // including ones answered with an error such as 404.
 func (r *Repo) Requests() int {
@@ -153,7 +165,10 @@ func (r *Repo) addTarget(t testing.TB, name string, data []byte) {
 // bumping their versions if bump is set.
 func (r *Repo) publish(t testing.TB, bump bool) {
 	t.Helper()
-	expires := time.Now().UTC().Add(expiry)
+	expires := r.expires
+	if expires.IsZero() {
+		expires = time.Now().UTC().Add(expiry)
+	}
 	if bump {
 		r.targets.Signed.Version++
 		r.snapshot.Signed.Version++

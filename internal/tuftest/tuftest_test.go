@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -103,5 +104,24 @@ func TestClose(t *testing.T) {
 	repo.Close()
 	if _, err := newClient(t, repo.RootJSON, repo.URL, t.TempDir()); err == nil {
 		t.Fatal("tuf.New against a closed repository succeeded")
+	}
+}
+
+func TestSetExpiry(t *testing.T) {
+	repo := tuftest.New(t, map[string][]byte{"trusted_root.json": []byte(`{}`)})
+	// A version that expired an hour ago: a client refuses it.
+	repo.SetExpiry(t, time.Now().Add(-time.Hour))
+	_, err := newClient(t, repo.RootJSON, repo.URL, t.TempDir())
+	if !errors.Is(err, &metadata.ErrExpiredMetadata{}) {
+		t.Fatalf("tuf.New with expired metadata: err = %v, want ErrExpiredMetadata", err)
+	}
+	// One that expires in a minute is accepted.
+	repo.SetExpiry(t, time.Now().Add(time.Minute))
+	c, err := newClient(t, repo.RootJSON, repo.URL, t.TempDir())
+	if err != nil {
+		t.Fatalf("tuf.New: %v", err)
+	}
+	if got := getTarget(t, c, "trusted_root.json"); string(got) != `{}` {
+		t.Errorf("trusted_root.json = %q", got)
 	}
 }

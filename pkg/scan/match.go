@@ -23,6 +23,32 @@ var (
 // pep440 is the version pattern of PEP 440 (Appendix B), anchored.
 var pep440 = lazyRegexp(`(?i)^\s*v?(?:(?:[0-9]+)!)?(?:[0-9]+(?:\.[0-9]+)*)(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?:[0-9]+)?)?(?:(?:-(?:[0-9]+))|(?:[-_.]?(?:post|rev|r)[-_.]?(?:[0-9]+)?))?(?:[-_.]?(?:dev)[-_.]?(?:[0-9]+)?)?(?:\+(?:[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$`)
 
+// semverLike is the shape of versions in the ecosystems whose order
+// semantic takes from SemVer (npm, crates.io, Go, Hex, Pub, NuGet, ...):
+// numeric components, then optional prerelease and build identifiers. More
+// or fewer than three components are accepted (Go toolchains "1.21", NuGet
+// "1.0.0.0"), as semantic orders them.
+var semverLike = lazyRegexp(`^v?[0-9]+(?:\.[0-9]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
+
+// rubyGemsVersion is Gem::Version's pattern (without the empty version).
+var rubyGemsVersion = lazyRegexp(`^\s*[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$`)
+
+// versionPattern is the syntax a version must have in an ecosystem whose
+// semantic parser accepts any string and never reports a failed parse, and
+// the scheme's name for messages. Ecosystems whose parser reports failures
+// itself (Alpine, Debian, Ubuntu, CRAN, Hackage, PyPI by pep440) and those
+// whose versions are free-form by design (Maven, Packagist "dev-main",
+// ConanCenter, the RPM family) have none.
+func versionPattern(base string) (func() *regexp.Regexp, string) {
+	switch base {
+	case "npm", "crates.io", "Go", "Hex", "Pub", "NuGet", "SwiftURL", "Julia", "Bitnami", "GHC", "Bioconductor":
+		return semverLike, "SemVer-like"
+	case "RubyGems":
+		return rubyGemsVersion, "RubyGems"
+	}
+	return nil, ""
+}
+
 // parseVersion parses v in the order of the range type: SEMVER ranges use
 // SemVer 2.0 whatever the ecosystem; ECOSYSTEM ranges the ecosystem's own.
 // It never panics (semantic.MustParse is never used).
@@ -32,12 +58,21 @@ func parseVersion(rangeType, eco, v string) (semantic.Version, error) {
 		v = goVersion(v)
 	}
 	if rangeType == RangeSemver {
+		if !semverLike().MatchString(v) {
+			return nil, fmt.Errorf("%w %q: not a SemVer version", ErrInvalidVersion, v)
+		}
 		return semantic.ParseSemverVersion(strings.TrimPrefix(v, "v")), nil
 	}
 	if base == "PyPI" && !pep440().MatchString(v) {
 		// semantic accepts any string as a "legacy" version that sorts
 		// before every other: that would be a silent (mis)match.
 		return nil, fmt.Errorf("%w %q in PyPI: not a PEP 440 version", ErrInvalidVersion, v)
+	}
+	if re, scheme := versionPattern(base); re != nil && !re().MatchString(v) {
+		// semantic parses any string in these ecosystems: "not a
+		// version!!" would be a version with no numbers, below every
+		// fixed version, so affected by every range from "0".
+		return nil, fmt.Errorf("%w %q in %s: not a %s version", ErrInvalidVersion, v, base, scheme)
 	}
 	sv, err := semantic.Parse(v, base)
 	if err != nil {

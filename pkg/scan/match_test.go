@@ -109,6 +109,18 @@ func TestAffectsVersion(t *testing.T) {
 		{"unparseable event version", "PyPI", badEvent, "1.0", "", true, ErrInvalidVersion},
 		{"unparseable Debian version", "Debian", debTilde, "a:1.0", "", false, ErrInvalidVersion},
 		{"unknown range type ignored", "npm", unknownType, "1.0.0", "", false, nil},
+		// semantic parses any string in these ecosystems; a version that
+		// is not one is an error, never a match of every range from 0.
+		{"npm not a version", "npm", npmFixed, "not a version!!", "", false, ErrInvalidVersion},
+		{"npm not a version, ECOSYSTEM range", "npm", fixed123, "not a version!!", "", false, ErrInvalidVersion},
+		{"npm git URL is not a version", "npm", npmFixed, "github:user/repo#abc", "", false, ErrInvalidVersion},
+		{"npm empty prerelease", "npm", npmFixed, "4.17.20-", "", false, ErrInvalidVersion},
+		{"crates.io word", "crates.io", fixed123, "latest", "", false, ErrInvalidVersion},
+		{"Go (devel)", "Go", goFixed120, "(devel)", "", false, ErrInvalidVersion},
+		{"NuGet four components", "NuGet", fixed123, "1.2.2.9", "", true, nil},
+		{"RubyGems prerelease", "RubyGems", fixed123, "1.2.3.pre", "", true, nil},
+		{"RubyGems space inside", "RubyGems", fixed123, "1.0 beta", "", false, ErrInvalidVersion},
+		{"Maven stays free-form, ordered as Maven does", "Maven", fixed10, "RELEASE", "", true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

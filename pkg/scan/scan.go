@@ -84,11 +84,49 @@ type Result struct {
 	Databases     []Database `json:"databases"`
 	StartedAt     time.Time  `json:"startedAt"`
 	FinishedAt    time.Time  `json:"finishedAt"`
-	// Packages is the number of packages scanned (matched and unpinned).
+	// Packages is the number of package instances scanned (matched,
+	// unpinned and unparseable): one per entry in a file, so a package
+	// pinned in two lockfiles counts twice.
 	Packages int       `json:"packages"`
 	Findings []Finding `json:"findings"`
 	Unpinned []Package `json:"unpinned,omitempty"`
-	Warnings []Warning `json:"warnings,omitempty"`
+	// Unparseable are the packages whose version is not a version in
+	// their ecosystem's scheme ("not a version!!" in npm): named, never
+	// matched.
+	Unparseable []Unparseable `json:"unparseable,omitempty"`
+	Warnings    []Warning     `json:"warnings,omitempty"`
+	// Files are the files the packages were read from, and Failures the
+	// files that were found but could not be read or parsed: their
+	// packages are missing, so the scan is incomplete. Scan fills
+	// neither; the caller that extracted the packages does.
+	Files    []File        `json:"files,omitempty"`
+	Failures []FileFailure `json:"failures,omitempty"`
+}
+
+// File is a file packages were read from.
+type File struct {
+	// Path is the file, as Location.Path shows files.
+	Path string `json:"path"`
+	// Extractor is the format it was read as.
+	Extractor string `json:"extractor"`
+	// Packages is how many packages it contributed.
+	Packages int `json:"packages"`
+}
+
+// FileFailure is a file that was found but could not be read or parsed.
+type FileFailure struct {
+	// Path is the file, as Location.Path shows files.
+	Path string `json:"path"`
+	// Extractor is the format that was tried, empty when none was.
+	Extractor string `json:"extractor,omitempty"`
+	// Reason says in words why the file could not be read.
+	Reason string `json:"reason"`
+}
+
+// Unparseable is a package whose version could not be parsed, and why.
+type Unparseable struct {
+	Package Package `json:"package"`
+	Reason  string  `json:"reason"`
 }
 
 // Finding is one vulnerability (a group of records that are aliases of one
@@ -199,6 +237,12 @@ func Scan(ctx context.Context, db Source, pkgs []Package, opts Options) (*Result
 			pp := p
 			res.Warnings = append(res.Warnings, Warning{Package: &pp, Message: "package has no version: not matched"})
 			continue
+		}
+		if version != "" {
+			if _, err := parseVersion(RangeEcosystem, eco, version); errors.Is(err, ErrInvalidVersion) {
+				res.Unparseable = append(res.Unparseable, Unparseable{Package: p, Reason: err.Error()})
+				continue
+			}
 		}
 		items = append(items, item{pkg: p, eco: eco, name: name, raw: raw, version: version})
 		ecoSet[BaseEcosystem(eco)] = true

@@ -337,21 +337,73 @@ func TestParseVEX(t *testing.T) {
 
 func TestScanWarnsOncePerCause(t *testing.T) {
 	recs := loadRecords(t)
-	// Three records for the same PyPI package; the package version is not
-	// PEP 440: one warning naming the package, no finding, no panic.
+	// Three records for the same PyPI package with the same unparseable
+	// fixed version: one warning naming the package, no panic.
 	var vs []*Vulnerability
 	for _, id := range []string{"X-1", "X-2", "X-3"} {
 		v := *recs[0]
 		v.ID = id
 		v.Aliases = nil
-		v.Affected = []Affected{{Package: AffectedPackage{Ecosystem: "PyPI", Name: "p"}, Ranges: []Range{{Type: RangeEcosystem, Events: []Event{{Introduced: "0"}, {Fixed: "2.0"}}}}}}
+		v.Affected = []Affected{{Package: AffectedPackage{Ecosystem: "PyPI", Name: "p"}, Ranges: []Range{{Type: RangeEcosystem, Events: []Event{{Introduced: "0"}, {Fixed: "2.0-weird+"}}}}}}
 		vs = append(vs, &v)
 	}
-	res, err := Scan(context.Background(), newMemSource(vs), []Package{{Ecosystem: "PyPI", Name: "p", Version: "1.0-weird+"}}, Options{})
+	res, err := Scan(context.Background(), newMemSource(vs), []Package{{Ecosystem: "PyPI", Name: "p", Version: "1.0"}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Findings) != 0 || len(res.Warnings) != 1 || res.Warnings[0].Package.Name != "p" {
-		t.Errorf("findings %+v warnings %+v", res.Findings, res.Warnings)
+	if len(res.Warnings) != 1 || res.Warnings[0].Package.Name != "p" {
+		t.Errorf("warnings %+v, want one naming p", res.Warnings)
+	}
+}
+
+// A version that is not a version is listed as unparseable, naming the
+// package, and never matched: not into every record whose range starts
+// at 0 ("not a version!!" has no numbers, so semantic sorts it below
+// every fixed version).
+func TestScanUnparseableVersion(t *testing.T) {
+	recs := loadRecords(t)
+	var vs []*Vulnerability
+	for _, id := range []string{"GHSA-aaaa-aaaa-aaaa", "GHSA-bbbb-bbbb-bbbb", "GHSA-cccc-cccc-cccc"} {
+		v := *recs[0]
+		v.ID = id
+		v.Aliases = nil
+		v.Affected = []Affected{{Package: AffectedPackage{Ecosystem: "npm", Name: "lodash"}, Ranges: []Range{{Type: RangeSemver, Events: []Event{{Introduced: "0"}, {Fixed: "4.17.21"}}}}}}
+		vs = append(vs, &v)
+	}
+	tests := []struct {
+		eco, version string
+		unparseable  bool
+	}{
+		{"npm", "not a version!!", true},
+		{"npm", "", false}, // no version: a warning, as before
+		{"npm", "4.17.20", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.version, func(t *testing.T) {
+			pkg := Package{Ecosystem: tc.eco, Name: "lodash", Version: tc.version, Location: Location{Path: "package-lock.json"}}
+			res, err := Scan(context.Background(), newMemSource(vs), []Package{pkg}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.unparseable {
+				if len(res.Unparseable) != 0 {
+					t.Errorf("unparseable %+v, want none", res.Unparseable)
+				}
+				return
+			}
+			if len(res.Findings) != 0 {
+				t.Errorf("%d findings for an unparseable version, want 0", len(res.Findings))
+			}
+			if len(res.Unparseable) != 1 || res.Unparseable[0].Package.Name != "lodash" || res.Unparseable[0].Package.Version != tc.version {
+				t.Fatalf("unparseable %+v, want lodash %q", res.Unparseable, tc.version)
+			}
+			want := `invalid version "not a version!!" in npm: not a SemVer-like version`
+			if got := res.Unparseable[0].Reason; got != want {
+				t.Errorf("reason %q, want %q", got, want)
+			}
+			if res.Packages != 1 {
+				t.Errorf("Packages = %d, want 1", res.Packages)
+			}
+		})
 	}
 }

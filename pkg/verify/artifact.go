@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	// Register the hash implementations named by Sigstore bundles.
 	_ "crypto/sha256"
@@ -109,7 +111,7 @@ func (a *Artifact) digestOf(ctx context.Context, alg string) (*Digest, error) {
 	if !ok {
 		return nil, reject(CauseMalformed, nil, "unsupported digest algorithm %q in bundle", alg)
 	}
-	r, closeFn, err := a.open()
+	r, closeFn, err := a.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,20 +124,86 @@ func (a *Artifact) digestOf(ctx context.Context, alg string) (*Digest, error) {
 	return a.digest, nil
 }
 
-func (a *Artifact) open() (io.Reader, func(), error) {
+// open returns the artifact's content as a reader that stops with ctx's
+// error once ctx is done, and a function that releases it.
+func (a *Artifact) open(ctx context.Context) (io.Reader, func(), error) {
 	switch {
 	case a.reader != nil:
 		r := a.reader
 		a.reader = nil
-		return r, func() {}, nil
-	case a.path != "":
-		f, err := os.Open(a.path)
-		if err != nil {
-			return nil, nil, err
+		if f, ok := r.(*os.File); ok {
+			return ctxReader{ctx, f}, interruptOnDone(ctx, f), nil
 		}
-		return f, func() { _ = f.Close() }, nil
+		return ctxReader{ctx, r}, func() {}, nil
+	case a.path != "":
+		f, err := openFile(ctx, a.path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading artifact: %w", err)
+		}
+		stop := interruptOnDone(ctx, f)
+		return ctxReader{ctx, f}, func() { stop(); _ = f.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("artifact %s was already read", a.Name)
+}
+
+// openFile opens path for reading, giving up when ctx is done: opening a
+// FIFO waits for a writer. A FIFO that opens after ctx ended is closed
+// then, by the goroutine that waited for it.
+func openFile(ctx context.Context, path string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-done; o.f != nil {
+				_ = o.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// interruptOnDone makes a read of f that is blocked when ctx ends return,
+// through f's read deadline: pipes, FIFOs and terminals read through Go's
+// poller support it (regular files and devices such as /dev/zero do not
+// block, and ctxReader stops between their reads). The returned function
+// undoes it.
+func interruptOnDone(ctx context.Context, f *os.File) func() {
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
+	return func() { stop() }
+}
+
+// ctxReader reads r until ctx is done, then fails with ctx's error, also
+// for a read that its deadline interrupted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.ctx.Err() != nil {
+		return n, c.ctx.Err()
+	}
+	return n, err
 }
 
 // HashReader hashes r with h as a stream, checking ctx between reads.

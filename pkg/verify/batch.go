@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"context"
-	"fmt"
-	"os"
+	"errors"
+	"io"
+	"io/fs"
 	"runtime"
 	"sync"
 
@@ -54,7 +56,7 @@ func (v *Verifier) verifyJob(ctx context.Context, j Job) Outcome {
 	fail := func(err error) Outcome {
 		return Outcome{&Result{Artifact: j.Artifact.Name, Bundle: j.BundlePath, Error: FailureOf(err)}, err}
 	}
-	b, err := ReadBundle(j.BundlePath)
+	b, err := ReadBundleContext(ctx, j.BundlePath)
 	if err != nil {
 		return fail(err)
 	}
@@ -63,20 +65,83 @@ func (v *Verifier) verifyJob(ctx context.Context, j Job) Outcome {
 	return Outcome{res, err}
 }
 
-// ReadBundle reads and parses a bundle file. A missing or unreadable file is
-// an ordinary error; a bundle that does not parse, or is larger than
-// MaxBundleSize, is a *RejectedError.
+// ReadBundle reads and parses a bundle file: ReadBundleContext without a
+// context.
 func ReadBundle(path string) (*bundle.Bundle, error) {
-	st, err := os.Stat(path)
+	return ReadBundleContext(context.Background(), path)
+}
+
+// ReadBundleContext reads and parses the bundle file at path. It reads at
+// most MaxBundleSize bytes whatever the file is (a device or a pipe has no
+// size to check beforehand) and gives up when ctx is done, also while it
+// waits for a pipe or FIFO. Every error is a *BundleError naming the file:
+// it wraps a *RejectedError (CauseMalformed) when the file was read but is no
+// bundle, or too large, and the IO error or ctx's error otherwise.
+func ReadBundleContext(ctx context.Context, path string) (*bundle.Bundle, error) {
+	data, err := readBounded(ctx, path, MaxBundleSize)
+	if err == nil {
+		var b *bundle.Bundle
+		if b, err = ParseBundle(data); err == nil {
+			return b, nil
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err // the path is in the BundleError
+	}
+	return nil, &BundleError{Path: path, Err: err}
+}
+
+// BundleError is a bundle file that could not be read, or that was read but
+// is not a usable bundle (then Err is a *RejectedError).
+type BundleError struct {
+	Path string
+	Err  error
+}
+
+func (e *BundleError) Error() string {
+	if IsRejected(e.Err) {
+		return e.Path + ": " + e.Err.Error()
+	}
+	return "reading bundle " + e.Path + ": " + e.Err.Error()
+}
+
+func (e *BundleError) Unwrap() error { return e.Err }
+
+// readBounded reads the file at path, at most limit bytes, stopping when ctx
+// is done. Data that cannot start a JSON object is refused at its first
+// bytes, so that /dev/zero and its kind are not read up to the limit.
+func readBounded(ctx context.Context, path string, limit int64) ([]byte, error) {
+	f, err := openFile(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("reading bundle: %w", err)
+		return nil, err
 	}
-	if st.Size() > MaxBundleSize {
-		return nil, reject(CauseMalformed, nil, "bundle %s is %d bytes, more than the %d a bundle may have", path, st.Size(), MaxBundleSize)
+	defer func() { _ = f.Close() }()
+	defer interruptOnDone(ctx, f)()
+	r := io.LimitReader(ctxReader{ctx, f}, limit+1)
+	var buf bytes.Buffer
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
+		buf.Grow(int(st.Size()) + bytes.MinRead)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading bundle: %w", err)
+	head := make([]byte, 512)
+	for buf.Len() == 0 || len(bytes.TrimLeft(buf.Bytes(), " \t\r\n")) == 0 {
+		n, err := r.Read(head)
+		buf.Write(head[:n])
+		if err == io.EOF {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c := bytes.TrimLeft(buf.Bytes(), " \t\r\n"); len(c) > 0 && c[0] != '{' {
+			return nil, reject(CauseMalformed, nil, "malformed bundle: not JSON (it starts with byte %#02x, not '{')", c[0])
+		}
 	}
-	return ParseBundle(data)
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, reject(CauseMalformed, nil, "malformed bundle: larger than %d bytes (%d MiB), the most a bundle may have", limit, limit>>20)
+	}
+	return buf.Bytes(), nil
 }

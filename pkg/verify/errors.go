@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -23,6 +24,9 @@ type RejectedError struct {
 	Hint string
 	// Err is the underlying error, if any (often from sigstore-go).
 	Err error
+	// ownWords: Reason says all there is to say, and Err's text (often a
+	// library's) is left out of the messages.
+	ownWords bool
 }
 
 // Comparison is one field of a policy check: what was expected, what the
@@ -51,20 +55,42 @@ const (
 	CauseCertificate Cause = "certificate"          // the certificate does not chain to a CA of the trust root
 	CauseCertTime    Cause = "certificate-time"     // the certificate was not valid at the verified signing time
 	CauseSCT         Cause = "sct"                  // the certificate transparency proof fails
+	// CauseTlogTimeIgnored: the only time evidence is a log entry's
+	// integrated time, which is not verified when the log is ignored.
+	CauseTlogTimeIgnored Cause = "tlog-time-ignored"
 )
 
 func (e *RejectedError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Reason)
-	if e.Err != nil && len(e.Comparisons) == 0 {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
+	b.WriteString(e.Message())
 	for _, c := range e.Comparisons {
 		if !c.Match {
 			fmt.Fprintf(&b, "; %s: expected %s, got %q", c.Field, c.Expected, c.Actual)
 		}
 	}
 	return b.String()
+}
+
+// Message is the rejection in one line without the comparisons: Reason,
+// and the underlying error's text when that adds something.
+func (e *RejectedError) Message() string {
+	if e.Err == nil || e.ownWords || len(e.Comparisons) > 0 {
+		return e.Reason
+	}
+	detail := cleanLibraryText(e.Err.Error())
+	if detail == "" {
+		return e.Reason
+	}
+	return e.Reason + ": " + detail
+}
+
+// debris is what fmt writes for a bad verb or a nil %w operand, as in
+// sigstore-go's "...; error: %!w(<nil>)".
+var debris = regexp.MustCompile(`(?:;\s*error:\s*)?%!\w?\([^)]*\)`)
+
+// cleanLibraryText drops Go formatting debris from a library's error text.
+func cleanLibraryText(s string) string {
+	return strings.TrimRight(strings.TrimSpace(debris.ReplaceAllString(s, "")), ";:")
 }
 
 func (e *RejectedError) Unwrap() error { return e.Err }
@@ -83,11 +109,12 @@ func reject(cause Cause, err error, format string, args ...any) *RejectedError {
 func FailureOf(err error) *Failure {
 	var r *RejectedError
 	if errors.As(err, &r) {
-		f := &Failure{Kind: "rejected", Cause: r.Cause, Message: r.Reason, Comparisons: r.Comparisons, Hint: r.Hint}
-		if r.Err != nil && len(r.Comparisons) == 0 {
-			f.Message += ": " + r.Err.Error()
+		f := &Failure{Kind: "rejected", Cause: r.Cause, Message: r.Message(), Comparisons: r.Comparisons, Hint: r.Hint}
+		var be *BundleError
+		if errors.As(err, &be) {
+			f.Message = be.Path + ": " + f.Message
 		}
 		return f
 	}
-	return &Failure{Kind: "error", Message: err.Error()}
+	return &Failure{Kind: "error", Message: cleanLibraryText(err.Error())}
 }

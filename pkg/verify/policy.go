@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -58,7 +59,10 @@ type Identity struct {
 	SourceRepositoryURI string `json:"sourceRepositoryURI,omitempty"`
 	// SignerWorkflow must equal the certificate's build signer URI without
 	// its "@ref" suffix, e.g.
-	// https://github.com/OWNER/NAME/.github/workflows/release.yml.
+	// https://github.com/OWNER/NAME/.github/workflows/release.yml (see
+	// ParseSignerWorkflow). It is an extra constraint and needs
+	// SourceRepositoryURI: a reusable workflow's certificate names the
+	// reusable workflow, whichever repository called it.
 	SignerWorkflow string `json:"signerWorkflow,omitempty"`
 	// SourceRef must equal the source repository ref, e.g. refs/tags/v1.2.3.
 	SourceRef string `json:"sourceRef,omitempty"`
@@ -90,12 +94,31 @@ func GitHubRepoIdentity(repo string) (*Identity, error) {
 }
 
 // SignerWorkflowURI expands OWNER/NAME/.github/workflows/F.yml (or a full
-// https URL) into the build signer URI prefix it stands for.
+// https URL) into the build signer URI prefix it stands for. It does not
+// check the value: see ParseSignerWorkflow.
 func SignerWorkflowURI(workflow string) string {
 	if strings.HasPrefix(workflow, "https://") {
 		return workflow
 	}
 	return "https://github.com/" + strings.TrimPrefix(workflow, "/")
+}
+
+// ParseSignerWorkflow checks a signer workflow, OWNER/NAME/.github/workflows/F.yml
+// or https://HOST/OWNER/NAME/.github/workflows/F.yml (F ending in .yml or
+// .yaml, no @ref), and returns the build signer URI prefix it stands for. An
+// error wraps ErrPolicy.
+func ParseSignerWorkflow(workflow string) (string, error) {
+	uri := SignerWorkflowURI(workflow)
+	rest, ok := strings.CutPrefix(uri, "https://")
+	parts := strings.Split(rest, "/")
+	switch {
+	case strings.Contains(workflow, "@"):
+		return "", policyErr("signer workflow %q has an @ref: give the workflow path only", workflow)
+	case !ok || len(parts) != 6 || slices.Contains(parts, "") || parts[3] != ".github" || parts[4] != "workflows" ||
+		!(strings.HasSuffix(parts[5], ".yml") || strings.HasSuffix(parts[5], ".yaml")):
+		return "", policyErr("signer workflow %q is not of the form OWNER/NAME/.github/workflows/FILE.yml", workflow)
+	}
+	return uri, nil
 }
 
 // ErrPolicy is wrapped by every error that says a Policy is unusable.
@@ -126,6 +149,17 @@ func (id *Identity) validate() error {
 	}
 	if id.Issuer == "" && id.IssuerRegexp == "" {
 		return policyErr("a certificate OIDC issuer or issuer pattern is required")
+	}
+	if id.SignerWorkflow != "" {
+		if _, err := ParseSignerWorkflow(id.SignerWorkflow); err != nil {
+			return err
+		}
+		// Anyone can call a public reusable workflow: its certificate
+		// names the reusable workflow whoever the caller is, so only the
+		// source repository says whose build it was.
+		if id.SourceRepositoryURI == "" {
+			return policyErr("a signer workflow is an extra constraint: it needs the source repository it must have run for")
+		}
 	}
 	for _, re := range []string{id.SANRegexp, id.IssuerRegexp} {
 		if re == "" {

@@ -29,8 +29,34 @@ type Result struct {
 	Timestamps  []Timestamp `json:"timestamps,omitempty"`
 	TlogEntries []TlogEntry `json:"tlogEntries,omitempty"`
 	Statement   *Statement  `json:"statement,omitempty"`
-	Error       *Failure    `json:"error,omitempty"`
+	// SkippedChecks lists the checks that were not possible or were
+	// turned off, with why: absent when every check was made.
+	SkippedChecks []SkippedCheck `json:"skippedChecks,omitempty"`
+	Error         *Failure       `json:"error,omitempty"`
 }
+
+// SkippedCheck is a check that was not made, and why.
+type SkippedCheck struct {
+	Check  Check  `json:"check"`
+	Reason string `json:"reason"`
+}
+
+// Check names a check that can be skipped.
+type Check string
+
+// The checks that a trust root or a policy can turn off.
+const (
+	// CheckSCT is the certificate's signed certificate timestamp: off when
+	// the trust root has no CT logs, or by Policy.InsecureIgnoreSCT.
+	CheckSCT Check = "sct"
+	// CheckTlog is the transparency log entry: off by
+	// Policy.InsecureIgnoreTlog.
+	CheckTlog Check = "tlog"
+	// CheckTimestampAuthority is the bundle's RFC 3161 timestamps: not
+	// verified when the trust root has no timestamp authority (the log's
+	// integrated time then met the threshold).
+	CheckTimestampAuthority Check = "timestamp-authority"
+)
 
 // Digest is an artifact digest: algorithm (sha256, sha384, sha512) and
 // lower-case hex value.

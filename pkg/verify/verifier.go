@@ -1,22 +1,29 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
 )
@@ -40,6 +47,10 @@ type Verifier struct {
 	keySigner   *Signer
 	keyEd25519  bool
 	requireTSAs bool
+	// minTlog and minTS are the thresholds in force.
+	minTlog, minTS int
+	// skipped are the checks the policy or the trust root turn off.
+	skipped []SkippedCheck
 }
 
 // New builds a Verifier. trusted may be nil only for a key policy that
@@ -53,7 +64,14 @@ func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
 		return nil, policyErr("a trust root is needed to verify transparency log entries and certificates")
 	}
 	minTlog, minTS := max(p.MinTlogEntries, 1), max(p.MinTimestamps, 1)
-	v := &Verifier{tm: trusted, policy: p}
+	v := &Verifier{tm: trusted, policy: p, minTlog: minTlog, minTS: minTS}
+	v.skipped = skippedChecks(trusted, p)
+	if p.InsecureIgnoreTlog {
+		v.minTlog = 0
+	}
+	if p.Key != nil && p.InsecureIgnoreTlog {
+		v.minTS = p.MinTimestamps
+	}
 	var tlogOpts []sgverify.VerifierOption
 	if !p.InsecureIgnoreTlog {
 		tlogOpts = append(tlogOpts, sgverify.WithTransparencyLog(minTlog))
@@ -116,9 +134,39 @@ func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
 func ParseBundle(data []byte) (*bundle.Bundle, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, reject(CauseMalformed, err, "malformed bundle")
+		return nil, malformedBundle(data, err)
 	}
 	return &b, nil
+}
+
+// protoPosition is the "(line L:C)" position in a protojson error.
+var protoPosition = regexp.MustCompile(`\s*\(line (\d+):(\d+)\)`)
+
+// malformedBundle explains why data is no bundle in words of its own, not in
+// protojson's ("proto: syntax error (line 1:1): unexpected token").
+func malformedBundle(data []byte, err error) *RejectedError {
+	var r *RejectedError
+	if !json.Valid(data) {
+		var v any
+		jerr := json.Unmarshal(data, &v)
+		var syn *json.SyntaxError
+		switch {
+		case len(bytes.TrimSpace(data)) == 0:
+			r = reject(CauseMalformed, err, "malformed bundle: the file is empty")
+		case errors.As(jerr, &syn):
+			r = reject(CauseMalformed, err, "malformed bundle: not valid JSON (%s, at byte %d)", syn.Error(), syn.Offset)
+		default:
+			r = reject(CauseMalformed, err, "malformed bundle: not valid JSON (%v)", jerr)
+		}
+	} else {
+		msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
+		if m := protoPosition.FindStringSubmatch(msg); m != nil {
+			msg = strings.TrimLeft(strings.Replace(msg, m[0], "", 1), ": ") + fmt.Sprintf(" (line %s, column %s)", m[1], m[2])
+		}
+		r = reject(CauseMalformed, err, "malformed bundle: not a Sigstore bundle: %s", cleanLibraryText(msg))
+	}
+	r.ownWords = true
+	return r
 }
 
 // Verify checks bundle b for artifact a. It returns the Result in every
@@ -127,6 +175,7 @@ func ParseBundle(data []byte) (*bundle.Bundle, error) {
 // not be read, ctx was cancelled).
 func (v *Verifier) Verify(ctx context.Context, b *bundle.Bundle, a Artifact) (*Result, error) {
 	res := &Result{Artifact: a.Name, MediaType: b.GetMediaType()}
+	res.SkippedChecks = append(res.SkippedChecks, v.skipped...)
 	err := v.verify(ctx, b, &a, res)
 	if err != nil {
 		res.Verified = false
@@ -147,6 +196,7 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		return reject(CauseMalformed, err, "malformed bundle")
 	}
 	res.TlogEntries = tlogEntries(b)
+	b, dups := distinctEvidence(b)
 	leaf := vc.Certificate()
 	if err := v.checkSignerKind(leaf); err != nil {
 		return err
@@ -170,9 +220,14 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		out, err = v.keyless.Verify(b, sgverify.NewPolicy(artifactPolicy, policyOpt))
 	}
 	if err != nil {
-		return v.explain(err, b, sc, res)
+		if ctx.Err() != nil {
+			// A streamed artifact stopped with ctx: not a rejection.
+			return ctx.Err()
+		}
+		return v.explain(err, b, sc, res, dups)
 	}
 	v.fill(res, out)
+	v.noteUnverifiedTimestamps(b, res)
 	if v.policy.Identity != nil {
 		return v.checkIdentity(out.Signature.Certificate)
 	}
@@ -233,7 +288,7 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 	}
 	alg := digestAlgorithmName(msg.DigestAlgorithm())
 	if v.signsWholeMessage(leaf) && a.digest == nil {
-		r, closeFn, err := a.open()
+		r, closeFn, err := a.open(ctx)
 		if err != nil {
 			return nil, done, err
 		}
@@ -394,7 +449,7 @@ func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
 }
 
 // explain turns a sigstore-go error into a rejection a user can act on.
-func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureContent, res *Result) error {
+func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureContent, res *Result, dups evidenceDuplicates) error {
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "failed to verify log inclusion"):
@@ -407,20 +462,28 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		if strings.Contains(msg, "does not match") {
 			return reject(CauseTlog, err, "the bundle's content does not match its transparency log entry: it was changed after it was logged")
 		}
+		if v.tm == nil || len(v.tm.RekorLogs()) == 0 {
+			return ownWords(reject(CauseUnknownLog, err, "the trust root has no transparency logs, so the bundle's log entry cannot be verified"))
+		}
 		if !v.hasTrustedLog(b) {
 			return reject(CauseUnknownLog, err, "no transparency log entry in the bundle comes from a log in the trust root")
+		}
+		if have, want, ok := threshold(msg, "not enough verified log entries"); ok {
+			r := reject(CauseTlog, err, "%d verified transparency log entr%s from distinct logs, fewer than the %d required", have, plural(have, "y", "ies"), want)
+			if dups.tlog > 0 {
+				r.Reason += " (the bundle carries the same entry more than once: it counts once)"
+			}
+			return ownWords(r)
+		}
+		if strings.Contains(msg, "duplicate tlog entries") {
+			return ownWords(reject(CauseMalformed, err, "malformed bundle: it carries two different entries for the same index of one log"))
 		}
 		return reject(CauseTlog, err, "transparency log entry did not verify")
 	case strings.HasPrefix(msg, "failed to verify timestamps"):
 		if hasRekorV2(b) && v.tm != nil && len(v.tm.TimestampingAuthorities()) == 0 {
 			return reject(CauseRekorV2TSA, err, "the bundle's log entry is Rekor v2, which records no time, and the trust root has no timestamp authority")
 		}
-		if n := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()); n > 0 {
-			r := reject(CauseTimestamp, err, "the bundle's %d RFC 3161 timestamp(s) did not verify against the trust root's timestamp authorities", n)
-			r.Hint = "a bundle from another Sigstore instance carries timestamps of that instance's authority: verify it with that instance's trust root"
-			return r
-		}
-		return reject(CauseTimestamp, err, "too few verified timestamps for the signature")
+		return v.timestampRejection(err, b, dups)
 	case strings.HasPrefix(msg, "failed to verify leaf certificate"):
 		return v.certificateRejection(err, b)
 	case strings.HasPrefix(msg, "failed to verify signed certificate timestamp"):
@@ -429,11 +492,88 @@ func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureCon
 		if c := compareDigest(sc, res); c != nil {
 			return &RejectedError{Cause: CauseArtifact, Reason: "the artifact is not the one that was signed", Comparisons: []Comparison{*c}, Err: err}
 		}
+		if k := v.keySigner; k != nil {
+			r := reject(CauseSignature, err, "the signature does not verify with the %s key given (%s): another key signed the bundle, or it was changed after signing", k.KeyType, k.KeyFingerprint)
+			if msg := sc.MessageSignatureContent(); msg != nil && strings.Contains(err.Error(), "unexpected length of digest") {
+				r.Reason = fmt.Sprintf("the signature does not verify with the %s key given (%s): the bundle signs a %s digest, which such a key does not sign, so another key signed it",
+					k.KeyType, k.KeyFingerprint, digestAlgorithmName(msg.DigestAlgorithm()))
+			}
+			return ownWords(r)
+		}
 		return reject(CauseSignature, err, "the signature does not verify")
 	case strings.HasPrefix(msg, "failed to build policy"), strings.HasPrefix(msg, "failed to fetch"):
 		return reject(CauseMalformed, err, "malformed bundle")
 	}
 	return reject(CauseSignature, err, "verification failed")
+}
+
+// timestampRejection explains too few verified timestamps in words of its
+// own: sigstore-go's say "threshold not met ... 0 < 1; error: %!w(<nil>)".
+func (v *Verifier) timestampRejection(err error, b *bundle.Bundle, dups evidenceDuplicates) *RejectedError {
+	msg := err.Error()
+	tsas := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps())
+	logTimes := 0
+	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		if !isRekorV2(e.GetKindVersion()) && e.GetIntegratedTime() > 0 && e.GetInclusionPromise() != nil {
+			logTimes++
+		}
+	}
+	noTSA := v.tm == nil || len(v.tm.TimestampingAuthorities()) == 0
+	switch {
+	case tsas == 0 && logTimes > 0 && v.policy.InsecureIgnoreTlog:
+		return ownWords(reject(CauseTlogTimeIgnored, err,
+			"the bundle's only timestamp is the integrated time of its transparency log entry, and the entry is not verified when the transparency log is ignored"))
+	case tsas == 0 && logTimes == 0:
+		return ownWords(reject(CauseTimestamp, err,
+			"the bundle has no timestamp (RFC 3161, or a transparency log entry's integrated time) to prove when it was signed"))
+	case tsas > 0 && noTSA:
+		return ownWords(reject(CauseTimestamp, err,
+			"the trust root has no timestamp authority to verify the bundle's %d RFC 3161 timestamp(s) with", tsas))
+	case tsas > 0 && strings.Contains(msg, "unable to verify signed timestamps"):
+		r := reject(CauseTimestamp, err, "the bundle's %d RFC 3161 timestamp(s) did not verify against the trust root's timestamp authorities", tsas)
+		r.Hint = "a bundle from another Sigstore instance carries timestamps of that instance's authority: verify it with that instance's trust root"
+		return ownWords(r)
+	}
+	have, want, ok := threshold(msg, "threshold not met")
+	if !ok {
+		return reject(CauseTimestamp, err, "too few verified timestamps for the signature")
+	}
+	r := reject(CauseTimestamp, err, "%d distinct verified timestamp%s, fewer than the %d required", have, plural(have, "", "s"), want)
+	if dups.timestamps > 0 || strings.Contains(msg, "duplicate timestamps") {
+		r.Reason += " (a timestamp carried twice, or two from one timestamp authority, count once)"
+	}
+	return ownWords(r)
+}
+
+// thresholdCounts finds sigstore-go's "HAVE < WANT" in a threshold error.
+var thresholdCounts = regexp.MustCompile(`: (\d+) < (\d+)`)
+
+// threshold returns the counts of a sigstore-go threshold error whose text
+// contains marker.
+func threshold(msg, marker string) (have, want int, ok bool) {
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return 0, 0, false
+	}
+	m := thresholdCounts.FindStringSubmatch(msg[i:])
+	if m == nil {
+		return 0, 0, false
+	}
+	have, _ = strconv.Atoi(m[1])
+	want, _ = strconv.Atoi(m[2])
+	return have, want, true
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func ownWords(r *RejectedError) *RejectedError {
+	r.ownWords = true
+	return r
 }
 
 // certificateRejection explains a certificate that does not verify at the
@@ -594,4 +734,90 @@ func summarize(payloadType string, payload string) (*Statement, error) {
 func matchAnchored(pattern, s string) bool {
 	ok, err := regexp.MatchString(Anchor(pattern), s)
 	return err == nil && ok
+}
+
+// evidenceDuplicates counts the exact copies distinctEvidence dropped.
+type evidenceDuplicates struct{ tlog, timestamps int }
+
+// distinctEvidence returns b without exact copies of a transparency log
+// entry or an RFC 3161 timestamp, and how many it dropped: thresholds count
+// distinct evidence, so a copy must not count, and sigstore-go refuses a
+// bundle that carries one log entry twice outright. b itself is not
+// changed; it is returned as is when it has no copies.
+func distinctEvidence(b *bundle.Bundle) (*bundle.Bundle, evidenceDuplicates) {
+	var d evidenceDuplicates
+	vm := b.GetVerificationMaterial()
+	entries := vm.GetTlogEntries()
+	stamps := vm.GetTimestampVerificationData().GetRfc3161Timestamps()
+	for i := range entries {
+		if slices.ContainsFunc(entries[:i], func(e *protorekor.TransparencyLogEntry) bool { return proto.Equal(e, entries[i]) }) {
+			d.tlog++
+		}
+	}
+	for i := range stamps {
+		if slices.ContainsFunc(stamps[:i], func(s *protocommon.RFC3161SignedTimestamp) bool {
+			return bytes.Equal(s.GetSignedTimestamp(), stamps[i].GetSignedTimestamp())
+		}) {
+			d.timestamps++
+		}
+	}
+	if d == (evidenceDuplicates{}) {
+		return b, d
+	}
+	nb := *b
+	nb.Bundle = proto.Clone(b.Bundle).(*protobundle.Bundle)
+	nvm := nb.GetVerificationMaterial()
+	var keptEntries []*protorekor.TransparencyLogEntry
+	for _, e := range nvm.GetTlogEntries() {
+		if !slices.ContainsFunc(keptEntries, func(k *protorekor.TransparencyLogEntry) bool { return proto.Equal(k, e) }) {
+			keptEntries = append(keptEntries, e)
+		}
+	}
+	nvm.TlogEntries = keptEntries
+	if tvd := nvm.GetTimestampVerificationData(); tvd != nil {
+		var kept []*protocommon.RFC3161SignedTimestamp
+		for _, s := range tvd.GetRfc3161Timestamps() {
+			if !slices.ContainsFunc(kept, func(k *protocommon.RFC3161SignedTimestamp) bool {
+				return bytes.Equal(k.GetSignedTimestamp(), s.GetSignedTimestamp())
+			}) {
+				kept = append(kept, s)
+			}
+		}
+		tvd.Rfc3161Timestamps = kept
+	}
+	return &nb, d
+}
+
+// skippedChecks lists the checks that the trust root or the policy turn off
+// for every bundle.
+func skippedChecks(trusted root.TrustedMaterial, p Policy) []SkippedCheck {
+	var out []SkippedCheck
+	if p.Identity != nil {
+		switch {
+		case p.InsecureIgnoreSCT:
+			out = append(out, SkippedCheck{Check: CheckSCT, Reason: "the policy ignores signed certificate timestamps (insecure-ignore-sct)"})
+		case trusted != nil && len(trusted.CTLogs()) == 0:
+			out = append(out, SkippedCheck{Check: CheckSCT, Reason: "the trust root has no certificate transparency logs"})
+		}
+	}
+	if p.InsecureIgnoreTlog {
+		reason := "the policy ignores the transparency log (insecure-ignore-tlog)"
+		if trusted == nil || len(trusted.RekorLogs()) == 0 {
+			reason = "the trust root has no transparency logs, and the policy ignores the transparency log (insecure-ignore-tlog)"
+		}
+		out = append(out, SkippedCheck{Check: CheckTlog, Reason: reason})
+	}
+	return out
+}
+
+// noteUnverifiedTimestamps records, for an accepted bundle, RFC 3161
+// timestamps that were not verified because the trust root has no
+// timestamp authority (other time evidence met the threshold).
+func (v *Verifier) noteUnverifiedTimestamps(b *bundle.Bundle, res *Result) {
+	n := len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps())
+	if n == 0 || (v.tm != nil && len(v.tm.TimestampingAuthorities()) > 0) {
+		return
+	}
+	res.SkippedChecks = append(res.SkippedChecks, SkippedCheck{Check: CheckTimestampAuthority,
+		Reason: fmt.Sprintf("the trust root has no timestamp authority: the bundle's %d RFC 3161 timestamp(s) were not verified", n)})
 }

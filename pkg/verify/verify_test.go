@@ -88,8 +88,17 @@ func makeWorld() (*world, error) {
 	mk("reusable", func() ([]byte, error) {
 		return inst.SignBlob(w.artifact, sigtest.Options{Identity: sigtest.ReusableIdentity, GitHub: sigtest.ReusableClaims()})
 	})
+	mk("reusable-foreign", func() ([]byte, error) {
+		c := sigtest.ReusableClaims()
+		c.SourceRepositoryURI = sigtest.ForeignRepository
+		return inst.SignBlob(w.artifact, sigtest.Options{Identity: sigtest.ReusableIdentity, GitHub: c})
+	})
 	mk("expired", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{ExpiredCert: true}) })
 	mk("no-tlog", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{NoTlog: true}) })
+	mk("no-tsa", func() ([]byte, error) { return inst.SignBlob(w.artifact, sigtest.Options{NoTimestamp: true}) })
+	mk("no-tlog-no-tsa", func() ([]byte, error) {
+		return inst.SignBlob(w.artifact, sigtest.Options{NoTlog: true, NoTimestamp: true})
+	})
 	for _, kind := range sigtest.KeyKinds() {
 		signer, kerr := sigtest.GenerateKey(kind)
 		if kerr != nil {
@@ -249,8 +258,16 @@ func TestVerifyRejects(t *testing.T) {
 			cause: verify.CauseIdentity, field: "identity (SAN)"},
 		{name: "wrong signer workflow", bundle: "blob",
 			policy: verify.Policy{Identity: &verify.Identity{SAN: sigtest.DemoIdentity, Issuer: sigtest.GitHubIssuer,
-				SignerWorkflow: "hallmark-dev/demo/.github/workflows/other.yml"}},
+				SourceRepositoryURI: sigtest.DemoRepository, SignerWorkflow: "hallmark-dev/demo/.github/workflows/other.yml"}},
 			cause: verify.CauseIdentity, field: "signer workflow"},
+		{name: "reusable workflow called from a foreign repository", bundle: "reusable-foreign",
+			policy: func() verify.Policy {
+				id, _ := verify.GitHubRepoIdentity("hallmark-dev/demo")
+				id.SANRegexp = `https://github\.com/hallmark-dev/shared-workflows/\.github/workflows/build\.yml@.*`
+				id.SignerWorkflow = "hallmark-dev/shared-workflows/.github/workflows/build.yml"
+				return verify.Policy{Identity: id}
+			}(),
+			cause: verify.CauseIdentity, field: "source repository"},
 		{name: "tampered artifact", bundle: "blob", policy: demoPolicy(), artifact: tampered,
 			cause: verify.CauseArtifact, field: "artifact digest"},
 		{name: "artifact is not a subject", bundle: "attest", policy: demoPolicy(), artifact: tampered,
@@ -387,6 +404,11 @@ func TestPolicyValidation(t *testing.T) {
 		{"bad pattern", w.tm, verify.Policy{Identity: &verify.Identity{SANRegexp: "(", Issuer: sigtest.GitHubIssuer}}},
 		{"pattern escaping the anchors", w.tm, verify.Policy{Identity: &verify.Identity{SANRegexp: "x)|(.*", Issuer: sigtest.GitHubIssuer}}},
 		{"issuer pattern escaping the anchors", w.tm, verify.Policy{Identity: &verify.Identity{SAN: "a", IssuerRegexp: ".*)|(x"}}},
+		{"signer workflow without a source repository", w.tm, verify.Policy{Identity: &verify.Identity{
+			SANRegexp: `https://github\.com/hallmark-dev/shared-workflows/.*`, Issuer: sigtest.GitHubIssuer,
+			SignerWorkflow: "hallmark-dev/shared-workflows/.github/workflows/build.yml"}}},
+		{"malformed signer workflow", w.tm, verify.Policy{Identity: &verify.Identity{
+			SAN: sigtest.DemoIdentity, Issuer: sigtest.GitHubIssuer, SourceRepositoryURI: sigtest.DemoRepository, SignerWorkflow: "foo"}}},
 		{"negative threshold", w.tm, verify.Policy{Identity: demoPolicy().Identity, MinTimestamps: -1}},
 		{"keyless without a root", nil, demoPolicy()},
 		{"key with log but without a root", nil, verify.Policy{Key: key}},
@@ -553,5 +575,36 @@ func TestStatementOnly(t *testing.T) {
 	wrong := mustVerifier(t, w.tm, keyless("someone@example.com", sigtest.GitHubIssuer))
 	if _, err := run(t, wrong, w.bundles["attest"], verify.StatementOnly("sbom")); !verify.IsRejected(err) {
 		t.Errorf("wrong signer: err = %v, want a rejection", err)
+	}
+}
+
+func TestParseSignerWorkflow(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"octo/shared/.github/workflows/build.yml", "https://github.com/octo/shared/.github/workflows/build.yml"},
+		{"octo/shared/.github/workflows/build.yaml", "https://github.com/octo/shared/.github/workflows/build.yaml"},
+		{"https://github.example.com/octo/shared/.github/workflows/b.yml", "https://github.example.com/octo/shared/.github/workflows/b.yml"},
+		{"foo", ""},
+		{"octo/shared", ""},
+		{"octo/shared/build.yml", ""},
+		{"octo/shared/.github/workflows/", ""},
+		{"octo/shared/.github/workflows/build.sh", ""},
+		{"octo//.github/workflows/build.yml", ""},
+		{"octo/shared/.github/workflows/sub/build.yml", ""},
+		{"octo/shared/.github/workflows/build.yml@refs/heads/main", ""},
+		{"http://github.com/octo/shared/.github/workflows/build.yml", ""},
+	}
+	for _, tt := range tests {
+		got, err := verify.ParseSignerWorkflow(tt.in)
+		if tt.want == "" {
+			if !errors.Is(err, verify.ErrPolicy) {
+				t.Errorf("ParseSignerWorkflow(%q) = %q, %v; want an ErrPolicy error", tt.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseSignerWorkflow(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
 	}
 }

@@ -1,0 +1,4 @@
+package verify
+
+// ReadBounded exposes readBounded to the tests, which use a small limit.
+var ReadBounded = readBounded
