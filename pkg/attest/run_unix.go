@@ -1,0 +1,24 @@
+//go:build unix
+
+package attest
+
+import (
+	"os"
+	"syscall"
+)
+
+// openNoBlock keeps a pipe that replaced a matched file from blocking the
+// open; regular files ignore it.
+const openNoBlock = syscall.O_NONBLOCK
+
+// interrupt asks the step's command to stop, as Ctrl-C would.
+func interrupt(p *os.Process) error { return p.Signal(os.Interrupt) }
+
+// exitCode is the command's exit code, 128+N when signal N ended it, as
+// shells report it.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
