@@ -95,9 +95,10 @@ func matchPath(pat, name string) bool {
 
 // mayMatchUnder reports whether pat can match the directory dir, one of
 // its parents, or something under it: whether a walk must go into dir. It
-// answers yes when unsure (alternatives may hold a '/').
+// answers yes when unsure: alternatives, classes and escapes may hold a
+// '/', so splitting the glob at each '/' would misread them.
 func mayMatchUnder(pat, dir string) bool {
-	if strings.ContainsRune(pat, '{') {
+	if strings.ContainsAny(pat, `{[\`) {
 		return true
 	}
 	ps := strings.Split(pat, "/")
@@ -122,11 +123,11 @@ func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[]{}\`) }
 // escapeGlob returns a glob that matches exactly the name.
 func escapeGlob(name string) string {
 	var b strings.Builder
-	for _, r := range name {
-		if strings.ContainsRune(`*?[]{}\`, r) {
+	for i := 0; i < len(name); i++ {
+		if strings.IndexByte(`*?[]{}\`, name[i]) >= 0 {
 			b.WriteByte('\\')
 		}
-		b.WriteRune(r)
+		b.WriteByte(name[i])
 	}
 	return b.String()
 }

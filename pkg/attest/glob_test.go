@@ -83,6 +83,8 @@ var matchTable = []struct {
 	{"**", "anything/at/all", true},
 	{"*.txt", ".hidden.txt", true},
 	{"a\nb", "a\nb", true},
+	{"a[/]b/c", "a/b/c", true},
+	{`a\/b`, "a/b", true},
 }
 
 func TestMatchPath(t *testing.T) {
@@ -155,6 +157,8 @@ func TestCollectGlobs(t *testing.T) {
 		{[]string{"a\nb.txt"}, []string{"a\nb.txt"}},
 		{[]string{"*.txt"}, []string{"a\nb.txt", "top.txt"}},
 		{[]string{"[st]*/*.{go,md}"}, []string{"src/README.md", "src/main.go"}},
+		{[]string{"src/util[/]util.go"}, []string{"src/util/util.go"}},
+		{[]string{`src\/util/util.go`}, []string{"src/util/util.go"}},
 		{[]string{"."}, []string{"a\nb.txt", "dist/app.tgz", "dist/sub/extra.bin", "src/README.md", "src/main.go", "src/util/util.go", "src/util/util_test.go", "top.txt"}},
 		{nil, []string{}},
 	} {
