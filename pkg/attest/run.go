@@ -162,6 +162,10 @@ func runCommand(ctx context.Context, o StepOptions, env []string) (int, error) {
 	// keep the step waiting longer than that.
 	cmd.WaitDelay = stepGracePeriod
 	if err := cmd.Start(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err // it names the command again
+		}
 		return 0, fmt.Errorf("%w: %q: %w", ErrStepStart, o.Command[0], err)
 	}
 	err := cmd.Wait()
