@@ -71,6 +71,13 @@ type StepResult struct {
 // step's in-toto statement, whatever the command's exit code (it is in
 // the link's byproducts, under LinkByproductExitCode, and in the result).
 //
+// Globs use github.com/bmatcuk/doublestar/v4's syntax with '/' as the
+// separator (`*`, `?`, `[a-z]`, `{a,b}`, `**` for any number of
+// directories); a glob that matches a directory matches everything under
+// it, and "." is the whole of o.Dir. Absolute globs and globs leading out
+// of o.Dir with ".." are refused (ErrGlobBadPattern). Only regular files
+// are recorded, named relative to o.Dir with forward slashes.
+//
 // A material glob that matches nothing is an error (ErrGlobNoMatch naming
 // it) and the command is not run; a product glob that matches nothing is
 // an error only when the command succeeded. A file that cannot be read or

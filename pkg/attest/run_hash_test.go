@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,29 @@ func TestHashFilesDigests(t *testing.T) {
 	cancel()
 	if _, err := hashFiles(ctx, collected); !errors.Is(err, context.Canceled) {
 		t.Errorf("hashFiles with a cancelled context: %v", err)
+	}
+}
+
+// A file replaced by a symbolic link after the globs were walked is not
+// followed: the link could lead outside the step's directory.
+func TestHashRefusesLinkSwappedIn(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("O_NOFOLLOW is for unix")
+	}
+	outside := runnerTree(t, map[string]string{"secret": "outside"})
+	root := runnerTree(t, map[string]string{"a.txt": "a"})
+	collected, err := collectGlobs(root, []string{"a.txt"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "a.txt")
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret"), p); err != nil {
+		t.Skipf("symbolic links: %v", err)
+	}
+	if rds, err := hashFiles(context.Background(), collected); err == nil || !strings.Contains(err.Error(), `"a.txt"`) {
+		t.Errorf("hashFiles = %v, %v; want an error naming a.txt", descriptors(rds), err)
 	}
 }
