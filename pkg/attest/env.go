@@ -125,9 +125,9 @@ func secretValues(env []string) []string {
 }
 
 // redact removes the user information from URLs in v and replaces the
-// secrets found in it.
+// secrets found in it, and bytes that are not UTF-8 (JSON holds none).
 func redact(v string, secrets []string) string {
-	v = stripURLCredentials(v)
+	v = stripURLCredentials(strings.ToValidUTF8(v, "\uFFFD"))
 	for _, s := range secrets {
 		v = strings.ReplaceAll(v, s, "[redacted]")
 	}

@@ -49,6 +49,7 @@ func TestRecordedVariables(t *testing.T) {
 			map[string]string{"GOFLAGS": "-mod=mod"}},
 		{"secret inside", []string{"MY_TOKEN=s3cr3t-value", "GOFLAGS=-x=s3cr3t-value", "EMPTY_TOKEN=", "SHORT_KEY=ab"}, []string{"GOFLAGS"},
 			map[string]string{"GOFLAGS": "-x=[redacted]"}},
+		{"not UTF-8", []string{"CI=tr\xffue"}, nil, map[string]string{"CI": "tr\uFFFDue"}},
 		{"malformed", []string{"=x", "NOEQUALS", "CI=true"}, nil, map[string]string{"CI": "true"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,5 +172,22 @@ func TestRunStepRecordsGit(t *testing.T) {
 	want := map[string]any{"commit": commitA, "branch": "main", "remote": "https://github.com/octo/app.git"}
 	if !reflect.DeepEqual(g, want) {
 		t.Errorf("git %v, want %v", g, want)
+	}
+}
+
+// A variable whose value is not UTF-8 does not stop the step from being
+// recorded (JSON holds only UTF-8).
+func TestRunStepNotUTF8Environment(t *testing.T) {
+	root := runnerTree(t, map[string]string{"in.txt": "in"})
+	res, err := RunStep(t.Context(), StepOptions{
+		Name: "u", Materials: []string{"in.txt"}, Products: []string{"in.txt"}, Command: []string{"true"}, Dir: root,
+		Env: []string{"PATH=" + os.Getenv("PATH"), "GITHUB_REF=refs/heads/\xff"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := stepLink(t, res.Statement).GetEnvironment().GetFields()[LinkEnvVariables].GetStructValue().GetFields()
+	if got := vars["GITHUB_REF"].GetStringValue(); got != "refs/heads/\uFFFD" {
+		t.Errorf("GITHUB_REF = %q", got)
 	}
 }

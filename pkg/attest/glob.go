@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -30,6 +31,9 @@ var (
 	ErrSymlinkCycle = errors.New("symbolic link leads to a directory that contains it")
 	// ErrNotRegularFile: a matched file is a device, a socket or a pipe.
 	ErrNotRegularFile = errors.New("not a regular file")
+	// ErrFileName: a matched file's name is not UTF-8, so no in-toto
+	// statement (JSON) can hold it exactly.
+	ErrFileName = errors.New("file name is not valid UTF-8")
 )
 
 // A glob, as the step runner reads it (github.com/bmatcuk/doublestar/v4
@@ -148,6 +152,15 @@ func within(root, p string) bool {
 
 func (w *globWalker) fail(err error) { w.errs = append(w.errs, err) }
 
+// add records a matched regular file.
+func (w *globWalker) add(name, real string) {
+	if !utf8.ValidString(name) {
+		w.fail(fmt.Errorf("%w: %q", ErrFileName, name))
+		return
+	}
+	w.files[name] = real
+}
+
 // outside names the first symbolic link of the path segs that leads
 // outside the root.
 func (w *globWalker) outside(segs []string) error {
@@ -213,7 +226,7 @@ func (w *globWalker) visit(real, name string, ancestors []string) {
 		w.walk(real, name, append(ancestors[:len(ancestors):len(ancestors)], real))
 	case fi.Mode().IsRegular():
 		if matchPath(w.pat, name) {
-			w.files[name] = real
+			w.add(name, real)
 		}
 	default:
 		if matchPath(w.pat, name) {
@@ -257,7 +270,7 @@ func (w *globWalker) walk(real, name string, ancestors []string) {
 			}
 		case t.IsRegular():
 			if matched {
-				w.files[ename] = epath
+				w.add(ename, epath)
 			}
 		default:
 			if matched {

@@ -264,3 +264,18 @@ func TestCollectGlobsNotRegular(t *testing.T) {
 		t.Errorf("a pipe not matched: %q, %v; want a.txt alone", globNames(files), err)
 	}
 }
+
+// A matched name that is not UTF-8 cannot be recorded exactly: it is an
+// error naming it, before anything runs.
+func TestCollectGlobsNotUTF8(t *testing.T) {
+	root := runnerTree(t, map[string]string{"ok.txt": "ok"})
+	if err := os.WriteFile(filepath.Join(root, "bad\xff.txt"), nil, 0o644); err != nil {
+		t.Skipf("this file system wants UTF-8 names: %v", err)
+	}
+	if _, err := collectGlobs(root, []string{"*.txt"}, true); !errors.Is(err, ErrFileName) || !strings.Contains(err.Error(), `"bad\xff.txt"`) {
+		t.Errorf("collectGlobs = %v, want ErrFileName naming it", err)
+	}
+	if files, err := collectGlobs(root, []string{"ok.txt"}, true); err != nil || len(files) != 1 {
+		t.Errorf("ok.txt alone: %q, %v", globNames(files), err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	linkv0 "github.com/in-toto/attestation/go/predicates/link/v0"
 	intotov1 "github.com/in-toto/attestation/go/v1"
@@ -102,6 +103,11 @@ func RunStep(ctx context.Context, o StepOptions) (*StepResult, error) {
 	}
 	if len(o.Command) == 0 || o.Command[0] == "" {
 		return nil, fmt.Errorf("%w: step %q has no command", ErrStepOptions, o.Name)
+	}
+	for _, a := range append([]string{o.Name}, o.Command...) {
+		if !utf8.ValidString(a) {
+			return nil, fmt.Errorf("%w: %q is not valid UTF-8, which an in-toto statement cannot hold", ErrStepOptions, a)
+		}
 	}
 	env := o.Env
 	if env == nil {

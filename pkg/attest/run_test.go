@@ -187,6 +187,7 @@ func TestRunStepErrors(t *testing.T) {
 		{"no such dir", StepOptions{Name: "x", Command: []string{"true"}, Dir: filepath.Join(dir, "nope")}, ErrStepOptions},
 		{"not found", StepOptions{Name: "x", Command: []string{"hallmark-no-such-command-9"}, Dir: dir}, exec.ErrNotFound},
 		{"not found path", StepOptions{Name: "x", Command: []string{filepath.Join(dir, "nope")}, Dir: dir}, ErrStepStart},
+		{"command not UTF-8", StepOptions{Name: "x", Command: []string{"echo", "\xff"}, Dir: dir}, ErrStepOptions},
 		{"bad glob", StepOptions{Name: "x", Command: []string{"true"}, Dir: dir, Materials: []string{"../x"}}, ErrGlobBadPattern},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
