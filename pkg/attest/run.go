@@ -27,8 +27,8 @@ var (
 	// ErrStepStart: the command could not be started (not found, not
 	// executable); it wraps the system's error, e.g. exec.ErrNotFound.
 	ErrStepStart = errors.New("the step's command could not be started")
-	// ErrStepInterrupted: the context ended while the command ran; it was
-	// interrupted and nothing is recorded.
+	// ErrStepInterrupted: the context ended while the step ran; a running
+	// command was interrupted, and nothing is recorded.
 	ErrStepInterrupted = errors.New("the step was interrupted")
 )
 
@@ -123,7 +123,7 @@ func RunStep(ctx context.Context, o StepOptions) (*StepResult, error) {
 	}
 	materials, err := hashFiles(ctx, matFiles)
 	if err != nil {
-		return nil, fmt.Errorf("materials: %w", err)
+		return nil, stepHashError(ctx, "materials", err)
 	}
 	environ := environment(root, env, o.RecordEnv)
 
@@ -138,13 +138,22 @@ func RunStep(ctx context.Context, o StepOptions) (*StepResult, error) {
 	}
 	products, err := hashFiles(ctx, prodFiles)
 	if err != nil {
-		return nil, fmt.Errorf("products: %w", err)
+		return nil, stepHashError(ctx, "products", err)
 	}
 	st, err := linkStatement(o, env, code, materials, products, environ)
 	if err != nil {
 		return nil, err
 	}
 	return &StepResult{Statement: st, ExitCode: code}, nil
+}
+
+// stepHashError says what hashing the materials or products failed of:
+// an interruption, or the files.
+func stepHashError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w while hashing the %s: %w", ErrStepInterrupted, what, context.Cause(ctx))
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // stepRoot is the step's directory, absolute, symbolic links resolved.
@@ -165,6 +174,9 @@ func stepRoot(dir string) (string, error) {
 
 // runCommand runs the step's command and returns its exit code.
 func runCommand(ctx context.Context, o StepOptions, env []string) (int, error) {
+	if ctx.Err() != nil {
+		return 0, fmt.Errorf("%w: %w", ErrStepInterrupted, context.Cause(ctx))
+	}
 	cmd := exec.CommandContext(ctx, o.Command[0], o.Command[1:]...)
 	cmd.Dir = o.Dir
 	cmd.Env = env

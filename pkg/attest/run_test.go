@@ -361,6 +361,29 @@ func TestRunStepInterrupt(t *testing.T) {
 	}
 }
 
+// A context that ends before the command runs interrupts the step too:
+// the command is not run.
+func TestRunStepInterruptedBeforeCommand(t *testing.T) {
+	root := runnerTree(t, map[string]string{"in.txt": "in"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := RunStep(ctx, StepOptions{
+		Name: "x", Materials: []string{"in.txt"}, Command: []string{"sh", "-c", "touch ran"}, Dir: root,
+		Env: []string{"PATH=" + os.Getenv("PATH")},
+	})
+	if !errors.Is(err, ErrStepInterrupted) || !errors.Is(err, context.Canceled) || res != nil {
+		t.Errorf("RunStep = %v, %v; want ErrStepInterrupted", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "ran")); err == nil {
+		t.Error("the command ran in a cancelled context")
+	}
+	// No materials: the command is the first thing the context stops.
+	res, err = RunStep(ctx, StepOptions{Name: "x", Command: []string{"sh", "-c", "touch ran"}, Dir: root, Env: []string{}})
+	if !errors.Is(err, ErrStepInterrupted) || res != nil {
+		t.Errorf("RunStep without materials = %v, %v; want ErrStepInterrupted", res, err)
+	}
+}
+
 // Paths with newlines are allowed and recorded exactly.
 func TestRunStepNewlineNames(t *testing.T) {
 	needSh(t)
