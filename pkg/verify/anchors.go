@@ -69,7 +69,10 @@ import (
 //     so it reaches C; a CA with more intermediates is not eligible.
 //   - Distrusted keys: each half checks its certificates.
 //   - A leaf that is the root itself: Go does not build chains for it; it is
-//     left to the library.
+//     left to the library. A leaf that is A itself: the first half returns
+//     just A, and the fast path's chain is U, which the library builds from
+//     A with the checks prepare made (its path-length counts are U's, which
+//     prepare's exceed).
 //   - The CA's validity window in the trust root: checked as sigstore-go
 //     does.
 //
