@@ -58,9 +58,14 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 }
 
 func (a *app) run(ctx context.Context, args []string) int {
+	return a.runTree(ctx, args, (*app).rootCommandFor)
+}
+
+// runTree is run with the command tree built by tree (tests compare trees).
+func (a *app) runTree(ctx context.Context, args []string, tree func(*app, []string) *cobra.Command) int {
 	out := &checkedWriter{w: a.stdio.Out}
 	a.stdio.Out = out
-	root := a.rootCommand()
+	root := tree(a, args)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	code := ExitOK
