@@ -33,8 +33,11 @@ type Stdio struct {
 // standard logger): Main routes that text to --verbose, or nowhere, so that
 // stderr carries hallmark's own messages.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Ctrl-C and SIGTERM cancel the run. The handler stays registered
+	// until the process exits: unregistering it (signal.Stop) first waits
+	// for os/signal's watcher to be scheduled, which on a busy machine
+	// costs a cold verify a good millisecond for nothing.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	var verbose atomic.Bool
 	cobra.OnInitialize(func() { verbose.Store(a.verbose) }) // once the flags are parsed
@@ -55,9 +58,14 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 }
 
 func (a *app) run(ctx context.Context, args []string) int {
+	return a.runTree(ctx, args, (*app).rootCommandFor)
+}
+
+// runTree is run with the command tree built by tree (tests compare trees).
+func (a *app) runTree(ctx context.Context, args []string, tree func(*app, []string) *cobra.Command) int {
 	out := &checkedWriter{w: a.stdio.Out}
 	a.stdio.Out = out
-	root := a.rootCommand()
+	root := tree(a, args)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	code := ExitOK

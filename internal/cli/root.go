@@ -22,7 +22,46 @@ type app struct {
 
 func newApp(stdio Stdio) *app { return &app{stdio: stdio} }
 
+// commands builds each of hallmark's commands, by name.
+var commands = []struct {
+	name  string
+	build func(*app) *cobra.Command
+}{
+	{"verify", (*app).verifyCommand},
+	{"sign", (*app).signCommand},
+	{"attest", (*app).attestCommand},
+	{"generate-key-pair", (*app).generateKeyPairCommand},
+	{"scan", (*app).scanCommand},
+	{"db", (*app).dbCommand},
+	{"trust", (*app).trustCommand},
+	{"version", (*app).versionCommand},
+}
+
+// rootCommandFor is the command tree a run with args needs: when the
+// first argument names a command, the root with just that command (a cold
+// start builds one flag set, not eight); otherwise, for help, completion,
+// global flags first or an unknown command, the whole tree.
+func (a *app) rootCommandFor(args []string) *cobra.Command {
+	if len(args) > 0 {
+		for _, c := range commands {
+			if c.name == args[0] {
+				return a.root(c.build(a))
+			}
+		}
+	}
+	return a.rootCommand()
+}
+
+// rootCommand is the whole command tree.
 func (a *app) rootCommand() *cobra.Command {
+	cmds := make([]*cobra.Command, len(commands))
+	for i, c := range commands {
+		cmds[i] = c.build(a)
+	}
+	return a.root(cmds...)
+}
+
+func (a *app) root(cmds ...*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hallmark",
 		Short: "Sign, verify and scan software artifacts with Sigstore and OSV",
@@ -55,7 +94,7 @@ Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print more detail on stderr")
-	root.AddCommand(a.verifyCommand(), a.signCommand(), a.attestCommand(), a.generateKeyPairCommand(), a.scanCommand(), a.dbCommand(), a.trustCommand(), a.versionCommand())
+	root.AddCommand(cmds...)
 	registerCompletions(root)
 	return root
 }

@@ -6,36 +6,43 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
 
 // cobra's own messages for argument counts and flag groups, which hallmark
 // says in its own words. Anything else cobra reports is kept as it is.
+// Compiled on first use: only a run with a usage error needs them.
 var (
-	cobraArgsRe      = regexp.MustCompile(`^(?:accepts|requires) (at least |at most |between )?(\d+)(?: and (\d+))? arg\(s\), (?:only )?received (\d+)$`)
-	cobraExclusiveRe = regexp.MustCompile(`^if any flags in the group \[([^\]]*)\] are set none of the others can be; \[([^\]]*)\] were all set$`)
-	cobraTogetherRe  = regexp.MustCompile(`^if any flags in the group \[([^\]]*)\] are set they must all be set; missing \[([^\]]*)\]$`)
-	cobraOneOfRe     = regexp.MustCompile(`^at least one of the flags in the group \[([^\]]*)\] is required$`)
-	cobraRequiredRe  = regexp.MustCompile(`^required flag\(s\) (.*) not set$`)
-	cobraNoArgsRe    = regexp.MustCompile(`^unknown command ("(?:[^"\\]|\\.)*") for "[^"]*"$`)
-	pflagInvalidRe   = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") for "(?:-\w, )?(--[\w-]+)" flag: (?:strconv\.Parse(Int|Uint|Bool|Float)|time: (invalid duration))`)
+	cobraArgsRe      = lazyRegexp(`^(?:accepts|requires) (at least |at most |between )?(\d+)(?: and (\d+))? arg\(s\), (?:only )?received (\d+)$`)
+	cobraExclusiveRe = lazyRegexp(`^if any flags in the group \[([^\]]*)\] are set none of the others can be; \[([^\]]*)\] were all set$`)
+	cobraTogetherRe  = lazyRegexp(`^if any flags in the group \[([^\]]*)\] are set they must all be set; missing \[([^\]]*)\]$`)
+	cobraOneOfRe     = lazyRegexp(`^at least one of the flags in the group \[([^\]]*)\] is required$`)
+	cobraRequiredRe  = lazyRegexp(`^required flag\(s\) (.*) not set$`)
+	cobraNoArgsRe    = lazyRegexp(`^unknown command ("(?:[^"\\]|\\.)*") for "[^"]*"$`)
+	pflagInvalidRe   = lazyRegexp(`^invalid argument ("(?:[^"\\]|\\.)*") for "(?:-\w, )?(--[\w-]+)" flag: (?:strconv\.Parse(Int|Uint|Bool|Float)|time: (invalid duration))`)
 )
+
+// lazyRegexp returns expr compiled the first time it is called.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // reword turns cobra's message about cmd into hallmark's words.
 func reword(cmd *cobra.Command, err error) error {
 	msg := err.Error()
-	if m := cobraArgsRe.FindStringSubmatch(msg); m != nil {
+	if m := cobraArgsRe().FindStringSubmatch(msg); m != nil {
 		return errors.New(argCountMessage(cmd, m))
 	}
-	if m := cobraNoArgsRe.FindStringSubmatch(msg); m != nil && !cmd.HasSubCommands() {
+	if m := cobraNoArgsRe().FindStringSubmatch(msg); m != nil && !cmd.HasSubCommands() {
 		// cobra.NoArgs on a command without subcommands.
 		return fmt.Errorf("%s takes no arguments, got %s", cmd.Name(), m[1])
 	}
-	if m := cobraExclusiveRe.FindStringSubmatch(msg); m != nil {
+	if m := cobraExclusiveRe().FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s cannot be used together", joinFlags(strings.Fields(m[2]), "and"))
 	}
-	if m := cobraTogetherRe.FindStringSubmatch(msg); m != nil {
+	if m := cobraTogetherRe().FindStringSubmatch(msg); m != nil {
 		group, missing := strings.Fields(m[1]), strings.Fields(m[2])
 		var given []string
 		for _, f := range group {
@@ -45,10 +52,10 @@ func reword(cmd *cobra.Command, err error) error {
 		}
 		return fmt.Errorf("%s %s %s too", joinFlags(given, "and"), plural(len(given), "needs", "need"), joinFlags(missing, "and"))
 	}
-	if m := cobraOneOfRe.FindStringSubmatch(msg); m != nil {
+	if m := cobraOneOfRe().FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("one of %s is required", joinFlags(strings.Fields(m[1]), "or"))
 	}
-	if m := cobraRequiredRe.FindStringSubmatch(msg); m != nil {
+	if m := cobraRequiredRe().FindStringSubmatch(msg); m != nil {
 		var names []string
 		for _, q := range strings.Split(m[1], ", ") {
 			if s, err := strconv.Unquote(q); err == nil {
@@ -59,7 +66,7 @@ func reword(cmd *cobra.Command, err error) error {
 			return fmt.Errorf("%s %s required", joinFlags(names, "and"), plural(len(names), "is", "are"))
 		}
 	}
-	if m := pflagInvalidRe.FindStringSubmatch(msg); m != nil {
+	if m := pflagInvalidRe().FindStringSubmatch(msg); m != nil {
 		want := "a duration such as 90s or 1h30m"
 		switch m[3] {
 		case "Int":
