@@ -89,3 +89,15 @@ func hasUnsafe(s string) bool {
 	}
 	return false
 }
+
+// JSONName is how a JSON report carries a name (a file name, mostly) that
+// may not be valid UTF-8, which encoding/json would silently turn into
+// U+FFFD: a valid name is returned as it is with nil bytes; any other is
+// returned as Quote shows it, with its exact bytes, which the report puts,
+// base64-encoded, in a field of the same name with Bytes appended.
+func JSONName(s string) (shown string, exact []byte) {
+	if utf8.ValidString(s) {
+		return s, nil
+	}
+	return Quote(s), []byte(s)
+}

@@ -125,3 +125,19 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONName(t *testing.T) {
+	for _, tt := range []struct {
+		in, shown string
+		exact     []byte
+	}{
+		{"a.txt", "a.txt", nil},
+		{"a\nb", "a\nb", nil}, // JSON escapes it exactly
+		{"r\xff.txt", `"r\xff.txt"`, []byte("r\xff.txt")},
+	} {
+		shown, exact := JSONName(tt.in)
+		if shown != tt.shown || string(exact) != string(tt.exact) || (exact == nil) != (tt.exact == nil) {
+			t.Errorf("JSONName(%q) = %s, %q; want %s, %q", tt.in, shown, exact, tt.shown, tt.exact)
+		}
+	}
+}

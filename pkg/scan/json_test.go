@@ -1,0 +1,35 @@
+package scan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// A path that is not UTF-8 is reported Go-quoted with its exact bytes in
+// base64 beside it, and decodes back to the same path.
+func TestLocationJSONPath(t *testing.T) {
+	for _, tt := range []struct {
+		loc  Location
+		want string
+	}{
+		{Location{Path: "app/package-lock.json", Line: 3}, `{"path":"app/package-lock.json","line":3}`},
+		{Location{Path: "a&b/\npackage-lock.json"}, `{"path":"a\u0026b/\npackage-lock.json"}`},
+		{Location{Path: "app\xfe/package-lock.json"}, `{"path":"\"app\\xfe/package-lock.json\"","pathBytes":"YXBw/i9wYWNrYWdlLWxvY2suanNvbg=="}`},
+	} {
+		data, err := json.Marshal(Package{Name: "x", Location: tt.loc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), `"location":`+tt.want) {
+			t.Errorf("%q encodes as %s, want location %s", tt.loc.Path, data, tt.want)
+		}
+		var back Package
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Location != tt.loc {
+			t.Errorf("%q decodes as %q", tt.loc.Path, back.Location.Path)
+		}
+	}
+}
