@@ -46,3 +46,23 @@ func TestResultJSONNames(t *testing.T) {
 		})
 	}
 }
+
+// Any name survives the JSON report exactly.
+func FuzzResultJSONNames(f *testing.F) {
+	for _, s := range []string{"a.txt", "a\nOK b", "r\xff.txt", "\"r\\xff.txt\"", "\uFFFD", ""} {
+		f.Add(s, s+".sigstore.json")
+	}
+	f.Fuzz(func(t *testing.T, artifact, bundle string) {
+		data, err := json.Marshal(&Result{Artifact: artifact, Bundle: bundle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatalf("%s does not decode: %v", data, err)
+		}
+		if back.Artifact != artifact || back.Bundle != bundle {
+			t.Fatalf("%q, %q came back as %q, %q from %s", artifact, bundle, back.Artifact, back.Bundle, data)
+		}
+	})
+}
