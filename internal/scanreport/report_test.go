@@ -269,7 +269,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 func TestUntrustedTextIsEscaped(t *testing.T) {
 	hostile := func(r *scan.Result) {
 		f := &r.Findings[0]
-		f.Package.Name += "\n0 vulnerabilities in 0 of 5 packages"
+		f.Package.Name += "\n0 distinct vulnerabilities in 0 of 5 package instances"
 		f.Package.Version += "\x1b[2K"
 		for i := range r.Findings {
 			if r.Findings[i].Package.Location.Path == "package-lock.json" {
@@ -283,6 +283,10 @@ func TestUntrustedTextIsEscaped(t *testing.T) {
 		r.Findings[1].Suppressed.Reason += "\nGHSA-forged"
 		r.Unpinned[0].Name += "\n  forged"
 		r.Unpinned[0].Requirement += "\x00"
+		r.Unparseable[0].Package.Name += "\nforged"
+		r.Unparseable[0].Reason += "\x1b[2K"
+		r.Failures[0].Path += "\nforged"
+		r.Failures[0].Reason += "\r"
 	}
 	for _, format := range []string{"text", "markdown"} {
 		t.Run(format, func(t *testing.T) {
@@ -304,8 +308,8 @@ func TestUntrustedTextIsEscaped(t *testing.T) {
 					t.Errorf("output holds the rune %U:\n%s", c, out)
 				}
 			}
-			for _, want := range []string{`"lodash\n0 vulnerabilities in 0 of 5 packages"`, `"4.17.15\x1b[2K"`,
-				`"GHSA-p6mc-m468-83gw\u2028"`, `"build tool only\nGHSA-forged"`, `"certifi\n  forged"`} {
+			for _, want := range []string{`"lodash\n0 distinct vulnerabilities in 0 of 5 package instances"`, `"4.17.15\x1b[2K"`,
+				`"GHSA-p6mc-m468-83gw\u2028"`, `"build tool only\nGHSA-forged"`, `"certifi\n  forged"`, `"left-pad\nforged"`, `"web/package-lock.json\nforged"`} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %s:\n%s", want, out)
 				}
