@@ -161,13 +161,13 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		}
 	}
 	for _, u := range res.Unparseable {
-		a.warnf("%s: %s %s: %s: not checked", orDashPath(u.Package.Location.Path), u.Package.Ecosystem, u.Package.Name, u.Reason)
+		a.warnf("%s: %s %s: %s: not checked", termtext.Quote(orDashPath(u.Package.Location.Path)), termtext.Quote(u.Package.Ecosystem), termtext.Quote(u.Package.Name), u.Reason)
 	}
 	for _, f := range res.Failures {
 		if o.allowIncomplete {
-			a.warnf("%s: %s: its packages were not checked", f.Path, f.Reason)
+			a.warnf("%s: %s: its packages were not checked", termtext.Quote(f.Path), f.Reason)
 		} else {
-			a.errorf("%s: %s", f.Path, f.Reason)
+			a.errorf("%s: %s", termtext.Quote(f.Path), f.Reason)
 		}
 	}
 	if err := a.writeReport(o, res); err != nil {

@@ -33,3 +33,26 @@ func TestLocationJSONPath(t *testing.T) {
 		}
 	}
 }
+
+// The files read and the files that failed carry their paths the same way.
+func TestFileJSONPath(t *testing.T) {
+	r := Result{Files: []File{{Path: "a\xff/go.mod", Extractor: "go/gomod", Packages: 2}},
+		Failures: []FileFailure{{Path: "b\xff/package-lock.json", Reason: "bad JSON"}}}
+	data, err := json.Marshal(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"files":[{"path":"\"a\\xff/go.mod\"","extractor":"go/gomod","packages":2,"pathBytes":"Yf8vZ28ubW9k"}]`,
+		`"failures":[{"path":"\"b\\xff/package-lock.json\"","reason":"bad JSON","pathBytes":"Yv8vcGFja2FnZS1sb2NrLmpzb24="}]`} {
+		if !strings.Contains(string(data), w) {
+			t.Errorf("JSON lacks %s: %s", w, data)
+		}
+	}
+	var back Result
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Files[0] != r.Files[0] || back.Failures[0] != r.Failures[0] {
+		t.Errorf("decoded %+v %+v", back.Files, back.Failures)
+	}
+}
