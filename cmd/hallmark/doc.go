@@ -185,6 +185,13 @@ leaves no file or directory it created.
 
 Results go to stdout (--output json prints a versioned JSON report),
 diagnostics to stderr as "hallmark: error: ..." and "hallmark: hint: ...".
+A value from a file, a bundle or an advisory (a file name, an identity, a
+package name) that holds a control character, a bidi control or bytes that
+are not UTF-8 is shown Go-quoted ("a\nb"), so it cannot start a line or move
+the cursor. JSON keeps every string exactly, except that a file name that is
+not UTF-8 is given Go-quoted there too, with its exact bytes in base64 in
+artifactBytes or bundleBytes (verify, sign), pathBytes beside the path
+(scan: location, files, failures) or originBytes (db).
 
 	0  everything verified (or signed)
 	1  could not complete (missing file, network, unreadable trust root,

@@ -83,8 +83,9 @@ func fixtures(t *testing.T) string {
 //	agecache DAYS          make every cached trust root DAYS days old; sets $FETCHED_DATE
 //	mirror start|down      a proxy of $TUF_URL at $MIRROR_URL; down makes it drop every connection
 //
-// and the condition [unshare]: 'unshare -n' works here (root, or user
-// namespaces), so a command can be run without any network.
+// and the conditions [unshare]: 'unshare -n' works here (root, or user
+// namespaces), so a command can be run without any network; [oddnames]: file
+// names may hold a newline, an escape and bytes that are not UTF-8.
 //
 // Scripts see none of the caller's environment but PATH (testscript's rule),
 // so no HALLMARK_* setting leaks in. With UPDATE_GOLDEN=1, 'cmp stdout FILE'
@@ -133,6 +134,8 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "unshare":
 				return unshareWorks(), nil
+			case "oddnames":
+				return oddNamesWork(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -266,6 +269,18 @@ func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // namespace, which has no network at all.
 var unshareWorks = sync.OnceValue(func() bool {
 	return exec.Command("unshare", "-n", "true").Run() == nil
+})
+
+// oddNamesWork reports whether the file system of the scripts' work
+// directories takes names with a newline, an escape and a byte that is not
+// UTF-8, as Linux file systems do.
+var oddNamesWork = sync.OnceValue(func() bool {
+	dir, err := os.MkdirTemp("", "hallmark-oddnames-")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(dir)
+	return os.WriteFile(filepath.Join(dir, "a\nb\x1b\xff"), nil, 0o644) == nil
 })
 
 // copyDir copies the regular files of src into dst.

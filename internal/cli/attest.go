@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/hallmark-dev/hallmark/internal/oidc"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
 )
@@ -444,8 +445,8 @@ func attestError(err error) error {
 
 // attestLine is the one-line summary of a signed attestation.
 func attestLine(st *intotov1.Statement, r *sign.Result) string {
-	typ := st.GetPredicateType()
-	if n := attest.ShortName(typ); n != "" {
+	typ := termtext.Quote(st.GetPredicateType())
+	if n := attest.ShortName(st.GetPredicateType()); n != "" {
 		typ = n + " (" + typ + ")"
 	}
 	line := signLine(r)

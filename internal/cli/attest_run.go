@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
 )
@@ -102,14 +103,14 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 	}
 	code := res.ExitCode
 	if code != 0 && o.onlyOnSuccess {
-		a.errorf("step %q: %s exited with %d; no bundle written (--only-on-success)", o.step, args[0], code)
+		a.errorf("step %q: %s exited with %d; no bundle written (--only-on-success)", o.step, termtext.Quote(args[0]), code)
 		return errReported{code}
 	}
 	if len(res.Statement.GetSubject()) == 0 {
 		// An in-toto statement needs a subject: a step that made nothing
 		// has no link to sign. A failed command still gives its exit code.
 		if code != 0 {
-			a.errorf("step %q: %s exited with %d and made no products: no bundle written", o.step, args[0], code)
+			a.errorf("step %q: %s exited with %d and made no products: no bundle written", o.step, termtext.Quote(args[0]), code)
 			return errReported{code}
 		}
 		return withHint(fmt.Errorf("step %q made no products: an in-toto statement needs at least one subject", o.step),
@@ -124,9 +125,9 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 		return attestError(err)
 	}
 	if code != 0 {
-		a.errorf("step %q: %s exited with %d; recorded in %s", o.step, args[0], code, r.Bundle)
+		a.errorf("step %q: %s exited with %d; recorded in %s", o.step, termtext.Quote(args[0]), code, termtext.Quote(r.Bundle))
 		return errReported{code}
 	}
-	fmt.Fprintf(a.stdio.Err, "hallmark: step %q recorded: %s\n", o.step, signLine(r))
+	a.diag("", "step %q recorded: %s", o.step, signLine(r))
 	return nil
 }

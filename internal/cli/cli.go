@@ -12,10 +12,13 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
 
 // Stdio is where a run reads and writes.
@@ -109,7 +112,7 @@ func captureLibraryOutput(out io.Writer, verbose *atomic.Bool) (restore func()) 
 		sc.Buffer(make([]byte, 0, 4096), 1<<20)
 		for sc.Scan() {
 			if verbose.Load() {
-				fmt.Fprintf(out, "hallmark: library: %s\n", sc.Text())
+				fmt.Fprintf(out, "hallmark: library: %s\n", termtext.Line(sc.Text()))
 			}
 		}
 		_, _ = io.Copy(io.Discard, r) // after a line too long to scan
@@ -129,31 +132,67 @@ func helpHint(cmd *cobra.Command) string {
 }
 
 // report prints an error once, with its hints, unless it was reported
-// already.
+// already. Each error of a joined error gets its own line.
 func (a *app) report(err error) {
 	if _, done := err.(errReported); done {
 		return
 	}
-	a.errorf("%v", err)
+	for _, line := range errorLines(err) {
+		a.errorf("%s", line)
+	}
 	for _, h := range hintsOf(err) {
 		a.hintf("%s", h)
 	}
 }
 
+// errorLines splits a joined error (errors.Join) into the messages of its
+// parts, each to be printed on a line of its own; any other newline in a
+// message is part of a value, such as a file name, and is escaped when the
+// line is printed.
+func errorLines(err error) []string {
+	if ce, ok := err.(*cliError); ok {
+		return errorLines(ce.err)
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts := j.Unwrap()
+		msgs := make([]string, len(parts))
+		for i, p := range parts {
+			msgs[i] = p.Error()
+		}
+		if len(parts) > 0 && strings.Join(msgs, "\n") == err.Error() {
+			var lines []string
+			for _, p := range parts {
+				lines = append(lines, errorLines(p)...)
+			}
+			return lines
+		}
+	}
+	return []string{err.Error()}
+}
+
+// The printers of diagnostics below write exactly one line each: a newline,
+// an escape sequence or a bidi control in the message (from a file name, an
+// identity, an error of the operating system) is shown escaped, so that no
+// value can start a line of its own or move the cursor.
+
 func (a *app) errorf(format string, args ...any) {
-	fmt.Fprintf(a.stdio.Err, "hallmark: error: "+format+"\n", args...)
+	a.diag("error: ", format, args...)
 }
 
 func (a *app) hintf(format string, args ...any) {
-	fmt.Fprintf(a.stdio.Err, "hallmark: hint: "+format+"\n", args...)
+	a.diag("hint: ", format, args...)
 }
 
 func (a *app) warnf(format string, args ...any) {
-	fmt.Fprintf(a.stdio.Err, "hallmark: warning: "+format+"\n", args...)
+	a.diag("warning: ", format, args...)
 }
 
 func (a *app) verbosef(format string, args ...any) {
 	if a.verbose {
-		fmt.Fprintf(a.stdio.Err, "hallmark: "+format+"\n", args...)
+		a.diag("", format, args...)
 	}
+}
+
+func (a *app) diag(kind, format string, args ...any) {
+	fmt.Fprintf(a.stdio.Err, "hallmark: %s%s\n", kind, termtext.Line(fmt.Sprintf(format, args...)))
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hallmark-dev/hallmark/internal/osvdb"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
 
 func (a *app) dbCommand() *cobra.Command {
@@ -155,7 +156,7 @@ or 'hallmark db update' replaces it.`,
 					Sound bool `json:"sound"`
 				}{st, true})
 			}
-			fmt.Fprintf(a.stdio.Out, "database: %s\n", st.Path)
+			fmt.Fprintf(a.stdio.Out, "database: %s\n", termtext.Quote(st.Path))
 			a.printEcosystems(st.Ecosystems)
 			fmt.Fprintf(a.stdio.Out, "sound: %d records read, bbolt consistency check passed\n", n)
 			return nil
@@ -167,7 +168,7 @@ func (a *app) printImport(dir string, res *osvdb.ImportResult) error {
 	if a.output == "json" {
 		return a.printJSON(res)
 	}
-	fmt.Fprintf(a.stdio.Out, "database: %s\n", dir)
+	fmt.Fprintf(a.stdio.Out, "database: %s\n", termtext.Quote(dir))
 	a.printEcosystems(res.Ecosystems)
 	return nil
 }
@@ -178,7 +179,7 @@ func (a *app) printEcosystems(es []osvdb.EcosystemInfo) {
 		if !e.Snapshot.IsZero() {
 			snap = e.Snapshot.UTC().Format("2006-01-02")
 		}
-		fmt.Fprintf(a.stdio.Out, "  %-12s %8d records  snapshot %s  from %s\n", e.Ecosystem, e.Records, snap, e.Origin)
+		fmt.Fprintf(a.stdio.Out, "  %-12s %8d records  snapshot %s  from %s\n", termtext.Quote(e.Ecosystem), e.Records, snap, termtext.Quote(e.Origin))
 	}
 }
 
@@ -202,11 +203,11 @@ func (p *progressBar) update(pr osvdb.Progress) {
 	if pr.Total > 0 {
 		const width = 30
 		n := int(float64(width) * float64(pr.Done) / float64(pr.Total))
-		fmt.Fprintf(p.w, "\r%-12s [%s%s] %5.1f%% of %s", pr.Ecosystem, strings.Repeat("=", n), strings.Repeat(" ", width-n),
+		fmt.Fprintf(p.w, "\r%-12s [%s%s] %5.1f%% of %s", termtext.Quote(pr.Ecosystem), strings.Repeat("=", n), strings.Repeat(" ", width-n),
 			100*float64(pr.Done)/float64(pr.Total), mib(pr.Total))
 		return
 	}
-	fmt.Fprintf(p.w, "\r%-12s %s", pr.Ecosystem, mib(pr.Done))
+	fmt.Fprintf(p.w, "\r%-12s %s", termtext.Quote(pr.Ecosystem), mib(pr.Done))
 }
 
 func (p *progressBar) done() {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
 
 // Password sources, in order.
@@ -107,7 +108,7 @@ func (a *app) runGenerateKeyPair(o *generateKeyPairOptions) error {
 		}{"1", files, keys.Describe(key.Public()), fp})
 	}
 	fmt.Fprintf(a.stdio.Out, "wrote %s (private, encrypted) and %s (public): %s key %s\n",
-		files.PrivateKey, files.PublicKey, keys.Describe(key.Public()), fp)
+		termtext.Quote(files.PrivateKey), termtext.Quote(files.PublicKey), keys.Describe(key.Public()), fp)
 	return nil
 }
 

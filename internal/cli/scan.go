@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/extract"
 	"github.com/hallmark-dev/hallmark/internal/osvdb"
 	"github.com/hallmark-dev/hallmark/internal/scanreport"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/scan"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -133,7 +134,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		return err
 	}
 	if len(pkgs) == 0 && len(failures) == 0 {
-		a.warnf("no packages found in %s", strings.Join(args, ", "))
+		a.warnf("no packages found in %s", quoteAll(args, ", "))
 	}
 
 	src, closeSrc, err := a.scanSource(o)
@@ -154,19 +155,19 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 	res.Files, res.Failures = files, failures
 	for _, w := range res.Warnings {
 		if w.Package != nil {
-			a.warnf("%s %s %s: %s", w.Package.Ecosystem, w.Package.Name, w.Package.Version, w.Message)
+			a.warnf("%s %s %s: %s", termtext.Quote(w.Package.Ecosystem), termtext.Quote(w.Package.Name), termtext.Quote(w.Package.Version), w.Message)
 		} else {
 			a.warnf("%s", w.Message)
 		}
 	}
 	for _, u := range res.Unparseable {
-		a.warnf("%s: %s %s: %s: not checked", orDashPath(u.Package.Location.Path), u.Package.Ecosystem, u.Package.Name, u.Reason)
+		a.warnf("%s: %s %s: %s: not checked", termtext.Quote(orDashPath(u.Package.Location.Path)), termtext.Quote(u.Package.Ecosystem), termtext.Quote(u.Package.Name), u.Reason)
 	}
 	for _, f := range res.Failures {
 		if o.allowIncomplete {
-			a.warnf("%s: %s: its packages were not checked", f.Path, f.Reason)
+			a.warnf("%s: %s: its packages were not checked", termtext.Quote(f.Path), f.Reason)
 		} else {
-			a.errorf("%s: %s", f.Path, f.Reason)
+			a.errorf("%s: %s", termtext.Quote(f.Path), f.Reason)
 		}
 	}
 	if err := a.writeReport(o, res); err != nil {
@@ -222,7 +223,7 @@ func (a *app) scanPackages(ctx context.Context, o *scanOptions, args []string) (
 		a.warnf("%s", w)
 	}
 	for _, f := range res.Files {
-		a.verbosef("read %s (%s): %d packages", f.Path, f.Extractor, f.Packages)
+		a.verbosef("read %s (%s): %d packages", termtext.Quote(f.Path), f.Extractor, f.Packages)
 	}
 	return append(pkgs, res.Packages...), res.Files, res.Failures, nil
 }
@@ -255,18 +256,18 @@ func (a *app) attestedPackages(ctx context.Context, o *scanOptions, eo extract.O
 		return nil, a.attestationError(res, err)
 	}
 	if o.subject == "" {
-		a.warnf("%s: the attestation's signature and signer verified, but not that it describes your artifact; pass --attestation-subject FILE to check that", o.attestation)
+		a.warnf("%s: the attestation's signature and signer verified, but not that it describes your artifact; pass --attestation-subject FILE to check that", termtext.Quote(o.attestation))
 	}
 	st := res.Statement
 	hint := sbomHint(st.PredicateType)
 	if hint == "" {
-		return nil, &cliError{code: ExitRejected, err: fmt.Errorf("%s: the attestation's predicate type is %q, not an SPDX or CycloneDX SBOM", o.attestation, st.PredicateType)}
+		return nil, &cliError{code: ExitRejected, err: fmt.Errorf("%s: the attestation's predicate type is %q, not an SPDX or CycloneDX SBOM", termtext.Quote(o.attestation), st.PredicateType)}
 	}
 	ex, err := extract.ExtractSBOM(ctx, o.attestation, st.Predicate, hint, eo)
 	if err != nil {
 		return nil, fmt.Errorf("reading the attested SBOM: %w", err)
 	}
-	a.verbosef("%s: %s SBOM signed by %s with %d packages", o.attestation, hint, describeSigner(res), len(ex.Packages))
+	a.verbosef("%s: %s SBOM signed by %s with %d packages", termtext.Quote(o.attestation), hint, describeSigner(res), len(ex.Packages))
 	return ex.Packages, nil
 }
 
@@ -334,7 +335,7 @@ func (a *app) loadSuppressions(ctx context.Context, o *scanOptions, args []strin
 			if st, err := os.Stat(arg); err == nil && st.IsDir() {
 				if p := filepath.Join(arg, ignoreFileName); fileExists(p) {
 					path = p
-					a.verbosef("using ignore file %s", p)
+					a.verbosef("using ignore file %s", termtext.Quote(p))
 					break
 				}
 			}
@@ -382,6 +383,15 @@ func (a *app) writeReport(o *scanOptions, res *scan.Result) error {
 	if err := atomicfile.WriteFrom(o.outputFile, 0o644, render); err != nil {
 		return fmt.Errorf("writing %s: %w", o.outputFile, err)
 	}
-	a.verbosef("wrote %s", o.outputFile)
+	a.verbosef("wrote %s", termtext.Quote(o.outputFile))
 	return nil
+}
+
+// quoteAll renders untrusted values for a terminal line and joins them.
+func quoteAll(vals []string, sep string) string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = termtext.Quote(v)
+	}
+	return strings.Join(out, sep)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -139,7 +140,7 @@ func (a *app) reportSign(o *signOptions, outs []sign.Outcome) error {
 			failed = true
 			a.errorf("%v", out.Err)
 			if errors.Is(out.Err, sign.ErrBadBundle) {
-				a.hintf("this is a fault of the Sigstore services (or of a trusted root that does not match them), not of %s", out.Result.Artifact)
+				a.hintf("this is a fault of the Sigstore services (or of a trusted root that does not match them), not of %s", termtext.Quote(out.Result.Artifact))
 			} else if errors.Is(out.Err, os.ErrNotExist) {
 				a.hintf("check the file name")
 			}
@@ -168,7 +169,7 @@ func (a *app) reportSign(o *signOptions, outs []sign.Outcome) error {
 // signLine is the one-line summary of a signed file.
 func signLine(r *sign.Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", r.Artifact, r.Bundle)
+	fmt.Fprintf(&b, "%s: %s", termtext.Quote(r.Artifact), termtext.Quote(r.Bundle))
 	if len(r.TlogEntries) == 0 {
 		b.WriteString(", no tlog entry")
 	}
@@ -191,5 +192,5 @@ func signerText(s *verify.Signer) string {
 	case s.Kind == "key":
 		return fmt.Sprintf("key %s (%s)", s.KeyFingerprint, s.KeyType)
 	}
-	return fmt.Sprintf("identity %s (issuer %s)", s.SAN, s.Issuer)
+	return fmt.Sprintf("identity %s (issuer %s)", termtext.Quote(s.SAN), termtext.Quote(s.Issuer))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/oidc"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
 )
@@ -191,9 +192,9 @@ func (a *app) identityToken(ctx context.Context, o *signFlags, issuer string) (s
 		return "", withHint(fmt.Errorf("identity token from %s: %w", tok.Source, perr), "an identity token is a JWT: three base64url parts separated by dots")
 	}
 	if interactive {
-		fmt.Fprintf(a.stdio.Err, "hallmark: signing as %s (issuer %s, token from %s)\n", c.Identity(), c.Issuer, tok.Source)
+		a.diag("", "signing as %s (issuer %s, token from %s)", termtext.Quote(c.Identity()), termtext.Quote(c.Issuer), tok.Source)
 	} else {
-		a.verbosef("signing as %s (issuer %s, token from %s)", c.Identity(), c.Issuer, tok.Source)
+		a.verbosef("signing as %s (issuer %s, token from %s)", termtext.Quote(c.Identity()), termtext.Quote(c.Issuer), tok.Source)
 	}
 	return tok.Raw, nil
 }

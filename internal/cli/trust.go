@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
 )
 
@@ -97,7 +98,7 @@ func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error)
 				fetched, age.Round(time.Hour))
 		}
 	}
-	a.verbosef("trust root: %s %s", r.Source.Kind, r.Source.Path)
+	a.verbosef("trust root: %s %s", r.Source.Kind, termtext.Quote(r.Source.Path))
 	return r, nil
 }
 
@@ -137,7 +138,7 @@ func (a *app) trustUpdateCommand() *cobra.Command {
 			if a.output == "json" {
 				return a.printJSON(r.Source)
 			}
-			fmt.Fprintf(a.stdio.Out, "updated trust root from %s, cached in %s\n", r.Source.Mirror, r.Source.Path)
+			fmt.Fprintf(a.stdio.Out, "updated trust root from %s, cached in %s\n", termtext.Quote(r.Source.Mirror), termtext.Quote(r.Source.Path))
 			return nil
 		}),
 	}
@@ -214,7 +215,7 @@ is left behind.`,
 				return a.printJSON(map[string]any{"files": paths, "source": r.Source})
 			}
 			for _, p := range paths {
-				fmt.Fprintln(a.stdio.Out, p)
+				fmt.Fprintln(a.stdio.Out, termtext.Quote(p))
 			}
 			return nil
 		}),
@@ -285,9 +286,10 @@ func describeLogs(logs map[string]*root.TransparencyLog) []logDescription {
 
 func (a *app) printRootSummary(s rootSummary) {
 	w := a.stdio.Out
-	fmt.Fprintf(w, "trust root: %s %s\n", s.Source.Kind, s.Source.Path)
+	q := termtext.Quote // a trusted root is a file like any other
+	fmt.Fprintf(w, "trust root: %s %s\n", s.Source.Kind, q(s.Source.Path))
 	if s.Source.Mirror != "" {
-		fmt.Fprintf(w, "mirror:     %s\n", s.Source.Mirror)
+		fmt.Fprintf(w, "mirror:     %s\n", q(s.Source.Mirror))
 	}
 	if !s.Source.FetchedAt.IsZero() {
 		fmt.Fprintf(w, "fetched:    %s (%s ago)\n", s.Source.FetchedAt.Format(time.RFC3339), time.Since(s.Source.FetchedAt).Round(time.Minute))
@@ -295,19 +297,19 @@ func (a *app) printRootSummary(s rootSummary) {
 	section := func(title string, n int) { fmt.Fprintf(w, "\n%s (%d):\n", title, n) }
 	section("certificate authorities", len(s.CAs))
 	for _, c := range s.CAs {
-		fmt.Fprintf(w, "  %s  %s  %s\n", c.URI, window(c.ValidFrom, c.ValidTo), c.Subject)
+		fmt.Fprintf(w, "  %s  %s  %s\n", q(c.URI), window(c.ValidFrom, c.ValidTo), q(c.Subject))
 	}
 	section("timestamp authorities", len(s.TSAs))
 	for _, c := range s.TSAs {
-		fmt.Fprintf(w, "  %s  %s  %s\n", c.URI, window(c.ValidFrom, c.ValidTo), c.Subject)
+		fmt.Fprintf(w, "  %s  %s  %s\n", q(c.URI), window(c.ValidFrom, c.ValidTo), q(c.Subject))
 	}
 	section("transparency logs", len(s.Logs))
 	for _, l := range s.Logs {
-		fmt.Fprintf(w, "  %s  %s  %s\n", l.BaseURL, window(l.ValidFrom, l.ValidTo), l.LogID)
+		fmt.Fprintf(w, "  %s  %s  %s\n", q(l.BaseURL), window(l.ValidFrom, l.ValidTo), q(l.LogID))
 	}
 	section("certificate transparency logs", len(s.CTLogs))
 	for _, l := range s.CTLogs {
-		fmt.Fprintf(w, "  %s  %s  %s\n", l.BaseURL, window(l.ValidFrom, l.ValidTo), l.LogID)
+		fmt.Fprintf(w, "  %s  %s  %s\n", q(l.BaseURL), window(l.ValidFrom, l.ValidTo), q(l.LogID))
 	}
 }
 

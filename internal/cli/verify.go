@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -180,7 +181,7 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
 		if s := verify.BundleSigner(b); s != nil && s.GitHub != nil && s.GitHub.SourceRepository != "" {
 			repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
 			hint = fmt.Sprintf("the bundle's source repository is %q: if that is the repository whose build you trust, pin it with --repo %s",
-				s.GitHub.SourceRepository, repo)
+				s.GitHub.SourceRepository, termtext.Quote(repo))
 		}
 	}
 	return usageError(errSignerWorkflowAlone, hint)
@@ -357,7 +358,7 @@ func (a *app) reportVerify(outs []verify.Outcome) error {
 		report.Results = append(report.Results, o.Result)
 		if o.Err == nil {
 			if a.output == "text" {
-				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", o.Result.Artifact, describeSigner(o.Result))
+				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", termtext.Quote(o.Result.Artifact), describeSigner(o.Result))
 			}
 			a.printDetails(o.Result)
 			continue
@@ -384,12 +385,12 @@ func describeSigner(r *verify.Result) string {
 	case s == nil:
 		b.WriteString("verified")
 	case s.Kind == "key":
-		fmt.Fprintf(&b, "signed with key %s (%s)", s.KeyFingerprint, s.KeyType)
+		fmt.Fprintf(&b, "signed with key %s (%s)", termtext.Quote(s.KeyFingerprint), termtext.Quote(s.KeyType))
 	default:
-		fmt.Fprintf(&b, "signed by %s (issuer %s)", s.SAN, s.Issuer)
+		fmt.Fprintf(&b, "signed by %s (issuer %s)", termtext.Quote(s.SAN), termtext.Quote(s.Issuer))
 	}
 	if r.Statement != nil && r.Statement.PredicateType != "" {
-		fmt.Fprintf(&b, ", predicate %s", r.Statement.PredicateType)
+		fmt.Fprintf(&b, ", predicate %s", termtext.Quote(r.Statement.PredicateType))
 	}
 	return b.String()
 }
@@ -399,18 +400,19 @@ func (a *app) printDetails(r *verify.Result) {
 	if !a.verbose {
 		return
 	}
+	q, name := termtext.Quote, termtext.Quote(r.Artifact)
 	if r.Digest != nil {
-		a.verbosef("%s: digest %s", r.Artifact, r.Digest)
+		a.verbosef("%s: digest %s", name, q(r.Digest.String()))
 	}
 	if s := r.Signer; s != nil && s.GitHub != nil {
-		a.verbosef("%s: repository %s ref %s commit %s trigger %s workflow %s", r.Artifact,
-			s.GitHub.SourceRepository, s.GitHub.SourceRef, s.GitHub.SourceDigest, s.GitHub.Trigger, s.GitHub.SignerWorkflow)
+		a.verbosef("%s: repository %s ref %s commit %s trigger %s workflow %s", name,
+			q(s.GitHub.SourceRepository), q(s.GitHub.SourceRef), q(s.GitHub.SourceDigest), q(s.GitHub.Trigger), q(s.GitHub.SignerWorkflow))
 	}
 	for _, t := range r.TlogEntries {
-		a.verbosef("%s: Rekor v%d entry %d in log %s", r.Artifact, t.RekorVersion, t.Index, t.LogID)
+		a.verbosef("%s: Rekor v%d entry %d in log %s", name, t.RekorVersion, t.Index, q(t.LogID))
 	}
 	for _, t := range r.Timestamps {
-		a.verbosef("%s: %s timestamp %s %s", r.Artifact, t.Kind, t.Time.Format("2006-01-02T15:04:05Z"), t.URI)
+		a.verbosef("%s: %s timestamp %s %s", name, t.Kind, t.Time.Format("2006-01-02T15:04:05Z"), q(t.URI))
 	}
 	a.printSkipped(r)
 }
@@ -418,7 +420,7 @@ func (a *app) printDetails(r *verify.Result) {
 // printSkipped names, with --verbose, the checks that were not made.
 func (a *app) printSkipped(r *verify.Result) {
 	for _, s := range r.SkippedChecks {
-		a.verbosef("%s: not checked: %s: %s", r.Artifact, s.Check, s.Reason)
+		a.verbosef("%s: not checked: %s: %s", termtext.Quote(r.Artifact), s.Check, s.Reason)
 	}
 }
 
@@ -429,7 +431,7 @@ func (a *app) printFailure(r *verify.Result, err error) {
 	if errors.As(err, &be) {
 		a.errorf("%s", failureMessage(err))
 	} else {
-		a.errorf("%s: %s", r.Artifact, failureMessage(err))
+		a.errorf("%s: %s", termtext.Quote(r.Artifact), failureMessage(err))
 	}
 	var rej *verify.RejectedError
 	if errors.As(err, &rej) {
@@ -448,9 +450,11 @@ func failureMessage(err error) string {
 	var rej *verify.RejectedError
 	switch {
 	case errors.As(err, &be) && errors.As(err, &rej):
-		return be.Path + ": " + rej.Message()
+		return termtext.Quote(be.Path) + ": " + rej.Message()
 	case errors.As(err, &rej):
 		return rej.Message()
+	case errors.As(err, &be):
+		return "reading bundle " + termtext.Quote(be.Path) + ": " + verify.FailureOf(be.Err).Message
 	}
 	return verify.FailureOf(err).Message
 }
@@ -466,7 +470,9 @@ func printComparisons(w io.Writer, cs []verify.Comparison) {
 			fmt.Fprintf(w, "hallmark:   %-*s  ok       %q\n", width, c.Field, c.Actual)
 			continue
 		}
-		fmt.Fprintf(w, "hallmark:   %-*s  expected %s\n", width, c.Field, c.Expected)
+		// Expected describes the policy, and may name values of the
+		// bundle (the statement's subjects): one line, escaped.
+		fmt.Fprintf(w, "hallmark:   %-*s  expected %s\n", width, c.Field, termtext.Line(c.Expected))
 		fmt.Fprintf(w, "hallmark:   %-*s  actual   %q\n", width, "", c.Actual)
 	}
 }
@@ -538,7 +544,7 @@ func identityHints(s *verify.Signer) []string {
 		wf, _, _ := strings.Cut(strings.TrimPrefix(gh.SignerWorkflow, "https://github.com/"), "@")
 		repo := strings.TrimPrefix(gh.SourceRepository, "https://github.com/")
 		return []string{fmt.Sprintf("the certificate was issued to the reusable workflow %s, run for %s; to accept it, pass --repo %s --signer-workflow %s",
-			gh.SignerWorkflow, gh.SourceRepository, repo, wf)}
+			termtext.Quote(gh.SignerWorkflow), termtext.Quote(gh.SourceRepository), termtext.Quote(repo), termtext.Quote(wf))}
 	}
 	return []string{fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",
 		s.SAN, s.Issuer, s.SAN, s.Issuer)}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -260,4 +261,66 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	}
 	f.n -= len(p)
 	return len(p), nil
+}
+
+// Every field of a result comes from a lockfile or an advisory: the text
+// renderers show a hostile value quoted, on the line it belongs to, so it
+// can neither add a line (a forged finding or summary) nor move the cursor.
+func TestUntrustedTextIsEscaped(t *testing.T) {
+	hostile := func(r *scan.Result) {
+		f := &r.Findings[0]
+		f.Package.Name += "\n0 distinct vulnerabilities in 0 of 5 package instances"
+		f.Package.Version += "\x1b[2K"
+		for i := range r.Findings {
+			if r.Findings[i].Package.Location.Path == "package-lock.json" {
+				r.Findings[i].Package.Location.Path += "\r" // one file, one group
+			}
+		}
+		f.Package.DepGroups = []string{"prod\u202e"}
+		f.ID += "\u2028"
+		f.Aliases = []string{"CVE-2020-8203\u009b2J"}
+		f.FixedVersions = []string{"4.17.19\t"}
+		r.Findings[1].Suppressed.Reason += "\nGHSA-forged"
+		r.Unpinned[0].Name += "\n  forged"
+		r.Unpinned[0].Requirement += "\x00"
+		r.Unparseable[0].Package.Name += "\nforged"
+		r.Unparseable[0].Reason += "\x1b[2K"
+		r.Failures[0].Path += "\nforged"
+		r.Failures[0].Reason += "\r"
+	}
+	for _, format := range []string{"text", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			var plain, got bytes.Buffer
+			if err := Render(&plain, format, loadResult(t)); err != nil {
+				t.Fatal(err)
+			}
+			r := loadResult(t)
+			hostile(r)
+			if err := Render(&got, format, r); err != nil {
+				t.Fatal(err)
+			}
+			out := got.String()
+			if n, want := strings.Count(out, "\n"), strings.Count(plain.String(), "\n"); n != want {
+				t.Errorf("%d lines, want %d as without the hostile values:\n%s", n, want, out)
+			}
+			for _, c := range out {
+				if c != '\n' && !strconv.IsPrint(c) {
+					t.Errorf("output holds the rune %U:\n%s", c, out)
+				}
+			}
+			for _, want := range []string{`"lodash\n0 distinct vulnerabilities in 0 of 5 package instances"`, `"4.17.15\x1b[2K"`,
+				`"GHSA-p6mc-m468-83gw\u2028"`, `"build tool only\nGHSA-forged"`, `"certifi\n  forged"`, `"left-pad\nforged"`, `"web/package-lock.json\nforged"`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %s:\n%s", want, out)
+				}
+			}
+			if format == "text" {
+				for _, want := range []string{`"package-lock.json\r"`, `"prod\u202e"`, `"CVE-2020-8203\u009b2J"`, `"4.17.19\t"`, `">=2018.1.18\x00"`} {
+					if !strings.Contains(out, want) {
+						t.Errorf("output lacks %s:\n%s", want, out)
+					}
+				}
+			}
+		})
+	}
 }

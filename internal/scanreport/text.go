@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/scan"
 )
 
@@ -22,25 +23,25 @@ func Text(w io.Writer, r *scan.Result) error {
 				fmt.Fprintln(tw)
 			}
 			file, pkg = p, ""
-			fmt.Fprintf(tw, "%s\n", orDash(p))
+			fmt.Fprintf(tw, "%s\n", q(orDash(p)))
 		}
 		if key := f.Package.Name + "@" + f.Package.Version; key != pkg {
 			pkg = key
 			groups := ""
 			if len(f.Package.DepGroups) > 0 {
-				groups = ", " + strings.Join(f.Package.DepGroups, "/")
+				groups = ", " + qjoin(f.Package.DepGroups, "/")
 			}
-			fmt.Fprintf(tw, "  %s %s (%s%s)\n", f.Package.Name, f.Package.Version, f.Package.Ecosystem, groups)
+			fmt.Fprintf(tw, "  %s %s (%s%s)\n", q(f.Package.Name), q(f.Package.Version), q(f.Package.Ecosystem), groups)
 		}
 		fixed := "no fix yet"
 		if len(f.FixedVersions) > 0 {
-			fixed = "fixed in " + strings.Join(f.FixedVersions, ", ")
+			fixed = "fixed in " + qjoin(f.FixedVersions, ", ")
 		}
 		note := ""
 		if s := f.Suppressed; s != nil {
-			note = "\tsuppressed (" + s.Kind + ": " + firstNonEmpty(s.Reason, s.Justification, s.Status) + ")"
+			note = "\tsuppressed (" + s.Kind + ": " + q(firstNonEmpty(s.Reason, s.Justification, s.Status)) + ")"
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s%s\n", f.ID, severityText(f.Severity), fixed, aliasText(f), note)
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s%s\n", q(f.ID), severityText(f.Severity), fixed, aliasText(f), note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -54,19 +55,19 @@ func Text(w io.Writer, r *scan.Result) error {
 	if len(r.Unpinned) > 0 {
 		fmt.Fprintf(w, "\nnot checked, not pinned to a version:\n")
 		for _, p := range r.Unpinned {
-			fmt.Fprintf(w, "  %s %s %s (%s)\n", orDash(p.Location.Path), p.Name, p.Requirement, p.Ecosystem)
+			fmt.Fprintf(w, "  %s %s %s (%s)\n", q(orDash(p.Location.Path)), q(p.Name), q(p.Requirement), q(p.Ecosystem))
 		}
 	}
 	if len(r.Unparseable) > 0 {
 		fmt.Fprintf(w, "\nnot checked, the version does not parse:\n")
 		for _, u := range r.Unparseable {
-			fmt.Fprintf(w, "  %s %s: %s\n", orDash(u.Package.Location.Path), u.Package.Name, u.Reason)
+			fmt.Fprintf(w, "  %s %s: %s\n", q(orDash(u.Package.Location.Path)), q(u.Package.Name), termtext.Line(u.Reason))
 		}
 	}
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(w, "\nnot checked, the file could not be read:\n")
 		for _, f := range r.Failures {
-			fmt.Fprintf(w, "  %s: %s\n", orDash(f.Path), f.Reason)
+			fmt.Fprintf(w, "  %s: %s\n", q(orDash(f.Path)), termtext.Line(f.Reason))
 		}
 	}
 	if len(r.Findings) > 0 || len(r.Unpinned) > 0 || len(r.Unparseable) > 0 || len(r.Failures) > 0 {
@@ -123,16 +124,30 @@ func instanceKey(p scan.Package) string {
 
 func severityText(s scan.SeverityScore) string {
 	if s.Score > 0 {
-		return fmt.Sprintf("%s %.1f", s.Level, s.Score)
+		return fmt.Sprintf("%s %.1f", q(string(s.Level)), s.Score)
 	}
-	return string(s.Level)
+	return q(string(s.Level))
 }
 
 func aliasText(f scan.Finding) string {
 	if len(f.Aliases) == 0 {
 		return ""
 	}
-	return strings.Join(f.Aliases, " ")
+	return qjoin(f.Aliases, " ")
+}
+
+// q renders an untrusted value (every field of a result comes from a
+// lockfile or an advisory) for a terminal line: printable text as it is,
+// anything that could start a line or move the cursor quoted.
+func q(s string) string { return termtext.Quote(s) }
+
+// qjoin joins the rendered values with sep.
+func qjoin(vals []string, sep string) string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = q(v)
+	}
+	return strings.Join(out, sep)
 }
 
 func orDash(s string) string {
