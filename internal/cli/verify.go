@@ -35,6 +35,8 @@ type verifyOptions struct {
 	minTimestampsSet              bool // --min-timestamps was given
 	insecureIgnoreTlog            bool
 	insecureIgnoreSCT             bool
+
+	attestation attestationOptions // verify only: see verify_attest.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -81,6 +83,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	}
 	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
 	o.bindPolicy(cmd)
+	o.attestation.bind(cmd)
 	return cmd
 }
 
@@ -196,6 +199,7 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 		return err
 	}
 	results := v.VerifyAll(ctx, jobs)
+	attestationUsage(results)
 	return a.reportVerify(results)
 }
 
@@ -217,6 +221,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 		MinTimestamps:      o.minTimestamps,
 		InsecureIgnoreTlog: o.insecureIgnoreTlog,
 		InsecureIgnoreSCT:  o.insecureIgnoreSCT,
+	}
+	if err := o.attestation.apply(&policy); err != nil {
+		return nil, err
 	}
 	var err error
 	switch {
@@ -358,6 +365,7 @@ func (a *app) reportVerify(outs []verify.Outcome) error {
 		if o.Err == nil {
 			if a.output == "text" {
 				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", o.Result.Artifact, describeSigner(o.Result))
+				printStatement(a.stdio.Out, o.Result)
 			}
 			a.printDetails(o.Result)
 			continue
@@ -489,6 +497,8 @@ func verifyHints(r *verify.Result, err error) []string {
 		return []string{rej.Hint}
 	}
 	switch rej.Cause {
+	case verify.CauseNotAttestation:
+		return []string{notAttestationHint}
 	case verify.CauseIdentity:
 		if !signerMismatch(rej.Comparisons) {
 			// Only GitHub claims differ: the comparisons show them, and
