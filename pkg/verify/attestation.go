@@ -101,7 +101,7 @@ func decodeStatement(st *Statement) error {
 		repo, ref := splitGitURI(cs.GetUri())
 		st.Provenance = &Provenance{BuildType: p.GetBuildType(), Builder: p.GetBuilder().GetId(),
 			SourceRepository: repo, SourceRef: ref, SourceCommit: cs.GetDigest()["sha1"], Workflow: cs.GetEntryPoint()}
-	case st.PredicateType == attest.TypeLink || strings.HasPrefix(st.PredicateType, "https://in-toto.io/attestation/link/"):
+	case st.PredicateType == attest.TypeLink:
 		var l linkv0.Link
 		if err := opts.Unmarshal(st.Predicate, &l); err != nil {
 			return reject(CauseMalformed, err, "the statement's in-toto link predicate does not parse")
