@@ -53,6 +53,11 @@ is ARTIFACT.sigstore.json unless --bundle names it. Bundles v0.1 to v0.3 are
 read: message signatures, and DSSE envelopes whose in-toto subjects must
 include the artifact.
 
+--type T (alias --predicate-type) requires an attestation's predicate type,
+by name (slsaprovenance1, spdxjson, link...) or URI; --builder-id pins a SLSA
+provenance's builder. GitHub Actions provenance must agree with the signing
+certificate (repository, ref, workflow, commit, builder).
+
 A keyless bundle needs an identity policy: --certificate-identity (or
 --certificate-identity-regexp, always matched against the whole value) and
 --certificate-oidc-issuer (or its -regexp), or --repo for GitHub Actions,
