@@ -41,7 +41,8 @@ error (exit 2). SLSA v1 provenance built on GitHub Actions must agree with
 its Fulcio certificate: workflow repository, ref and path, commit and builder
 against the certificate's source repository, source ref, build config URI,
 source digest and build signer, each listed expected vs actual; a mismatch
-is exit 3. --builder-id ID pins the builder of any SLSA provenance. The text
+is exit 3 (--insecure-ignore-provenance accepts it, with a warning).
+--builder-id ID pins the builder of any SLSA provenance. The text
 output shows a provenance's builder and source and an in-toto link's step
 (name, command, exit code, materials, products); the JSON report has them
 under "statement" as "provenance" and "link".

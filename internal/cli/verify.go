@@ -217,6 +217,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	if o.insecureIgnoreSCT {
 		a.warnf("--insecure-ignore-sct: certificates are accepted without certificate transparency proof")
 	}
+	if o.attestation.insecureIgnoreProvenance {
+		a.warnf("--insecure-ignore-provenance: GitHub Actions provenance is accepted even when its certificate contradicts it")
+	}
 	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
 		return nil, usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
 			"to accept bundles without a log entry, use --insecure-ignore-tlog")

@@ -17,8 +17,9 @@ import (
 
 // attestationOptions are verify's flags about what an attestation says.
 type attestationOptions struct {
-	predicateType string
-	builderID     string
+	predicateType            string
+	builderID                string
+	insecureIgnoreProvenance bool
 }
 
 // typeAny is the --type value that asks for no particular predicate type.
@@ -29,6 +30,7 @@ func (o *attestationOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.predicateType, "type", "", "the predicate `TYPE` the attestation must have: a short name (slsaprovenance1, spdxjson, link...) or a URI")
 	f.StringVar(&o.predicateType, "predicate-type", "", "alias of --type (gh's spelling)")
 	f.StringVar(&o.builderID, "builder-id", "", "the builder `ID` the SLSA provenance must name (runDetails.builder.id)")
+	f.BoolVar(&o.insecureIgnoreProvenance, "insecure-ignore-provenance", false, "accept GitHub Actions provenance that its certificate contradicts (unsafe)")
 	cmd.MarkFlagsMutuallyExclusive("type", "predicate-type")
 }
 
@@ -44,6 +46,7 @@ func (o *attestationOptions) apply(p *verify.Policy) error {
 		p.PredicateType = t
 	}
 	p.BuilderID = o.builderID
+	p.InsecureIgnoreProvenance = o.insecureIgnoreProvenance
 	return nil
 }
 

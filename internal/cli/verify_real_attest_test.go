@@ -73,6 +73,8 @@ func TestVerifyRealAttestations(t *testing.T) {
 		"--certificate-oidc-issuer-regexp", ".*", "--insecure-ignore-tlog"}
 	b2 := filepath.Join(rb, "b2-sigstorejs-2.0.0-provenance")
 	b5 := filepath.Join(rb, "b5-sigstorejs-1.3.0-provenance")
+	b3 := filepath.Join(rb, "b3-conf-intoto-dsse-v3")
+	const beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 	tests := []struct {
 		name   string
 		args   func() []string
@@ -151,6 +153,21 @@ func TestVerifyRealAttestations(t *testing.T) {
 					"sha256:fc046371efa250e2875208341a786a35a01717d5eebec6903e199a9b8a3f3565")
 			},
 			stderr: `predicate type is "https://in-toto.io/attestation/release/v0.2", not "release"`},
+		// The conformance suite's DSSE happy path signs, as its beacon
+		// workflow, a GitHub provenance of another repository: a real
+		// provenance its certificate contradicts.
+		{name: "conformance beacon signing loosebazooka/aa-test's provenance", code: 3,
+			args: func() []string {
+				return []string{"--trusted-root", publicGood, "--certificate-identity", beacon, "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com",
+					"--bundle", filepath.Join(b3, "bundle.sigstore.json"), filepath.Join(b3, "artifact")}
+			},
+			stderr: `provenance workflow repository  expected "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon" \(the certificate's source repository\)\n.*actual   "https://github.com/loosebazooka/aa-test"`},
+		{name: "the same, --insecure-ignore-provenance", code: 0,
+			args: func() []string {
+				return []string{"--trusted-root", publicGood, "--certificate-identity", beacon, "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com",
+					"--insecure-ignore-provenance", "--bundle", filepath.Join(b3, "bundle.sigstore.json"), filepath.Join(b3, "artifact")}
+			},
+			stderr: `warning: --insecure-ignore-provenance`},
 		{name: "GitHub release v0.1 (bdehamer/delme)", code: 0,
 			args: func() []string {
 				return append(ghRelease, "--type", "release",

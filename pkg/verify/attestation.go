@@ -206,6 +206,11 @@ func (v *Verifier) checkStatement(st *Statement, s *certificate.Summary, res *Re
 	if !isGitHubBuild(st.Provenance) {
 		return nil
 	}
+	if v.policy.InsecureIgnoreProvenance {
+		res.SkippedChecks = append(res.SkippedChecks, SkippedCheck{Check: CheckProvenance,
+			Reason: "the policy ignores whether the provenance agrees with the certificate (insecure-ignore-provenance)"})
+		return nil
+	}
 	if s == nil || s.SourceRepositoryURI == "" {
 		res.SkippedChecks = append(res.SkippedChecks, SkippedCheck{Check: CheckProvenance,
 			Reason: "the provenance says it was built by GitHub Actions, but the signer's certificate carries no GitHub Actions claims to check it against"})

@@ -241,3 +241,21 @@ func writeArtifact(t *testing.T, data []byte) string {
 	}
 	return path
 }
+
+// InsecureIgnoreProvenance accepts provenance the certificate contradicts,
+// and says that the check was skipped.
+func TestInsecureIgnoreProvenance(t *testing.T) {
+	w := getAttestWorld(t)
+	p := demoPolicy()
+	p.InsecureIgnoreProvenance = true
+	r, err := run(t, mustVerifier(t, w.tm, p), w.bundles["provenance-other-repo"], verify.FileArtifact(writeArtifact(t, w.artifact)))
+	if err != nil {
+		t.Fatalf("rejected: %v", err)
+	}
+	for _, s := range r.SkippedChecks {
+		if s.Check == verify.CheckProvenance && strings.Contains(s.Reason, "insecure-ignore-provenance") {
+			return
+		}
+	}
+	t.Errorf("skipped checks %+v do not list %s", r.SkippedChecks, verify.CheckProvenance)
+}

@@ -50,6 +50,10 @@ type Policy struct {
 	// (runDetails.builder.id; builder.id in v0.2); a statement that is not
 	// provenance is rejected.
 	BuilderID string
+	// InsecureIgnoreProvenance accepts GitHub Actions provenance that the
+	// signer's certificate contradicts (another repository, ref, workflow,
+	// commit or builder): the check is listed as skipped instead.
+	InsecureIgnoreProvenance bool
 	// SkipStatementChecks turns off what the rules above and the automatic
 	// check of GitHub Actions provenance against its certificate say about
 	// the statement; the signature, signer and evidence are still verified.
