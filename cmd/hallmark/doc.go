@@ -145,6 +145,13 @@ says, against the osv.dev API or, with --offline, the local database that
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
 	hallmark db update|import|status
 
+'hallmark db status' lists the ecosystems, then reads every record and runs
+bbolt's consistency check: a damaged database (truncated, overwritten,
+empty) is exit 1, here and in scan, and 'db import' or 'db update' replaces
+it. Imports refuse a record over 16 MiB, an archive over 8 GiB uncompressed
+and a download over 4 GiB; timestamps that are not RFC 3339 are read
+leniently, with a warning, and the record kept.
+
 --output (-o) picks the report: text (default), json (the versioned
 scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
 (OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or markdown; --output-file

@@ -127,6 +127,7 @@ func TestScripts(t *testing.T) {
 			"mirror":   cmdMirror,
 			"serve":    cmdServe,
 			"zip":      cmdZip,
+			"damage":   cmdDamage,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

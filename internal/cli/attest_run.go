@@ -105,15 +105,21 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 		a.errorf("step %q: %s exited with %d; no bundle written (--only-on-success)", o.step, args[0], code)
 		return errReported{code}
 	}
+	if len(res.Statement.GetSubject()) == 0 {
+		// An in-toto statement needs a subject: a step that made nothing
+		// has no link to sign. A failed command still gives its exit code.
+		if code != 0 {
+			a.errorf("step %q: %s exited with %d and made no products: no bundle written", o.step, args[0], code)
+			return errReported{code}
+		}
+		return withHint(fmt.Errorf("step %q made no products: an in-toto statement needs at least one subject", o.step),
+			"name what the step makes with --products GLOB")
+	}
 	data, err := attest.MarshalStatement(res.Statement)
 	if err != nil {
 		return err
 	}
 	r, _, err := s.Sign(ctx, sign.Job{Path: o.step, BundlePath: bundlePath, Statement: data})
-	if errors.Is(err, sign.ErrStatement) && len(res.Statement.GetSubject()) == 0 {
-		return withHint(fmt.Errorf("step %q made no products: an in-toto statement needs at least one subject", o.step),
-			"name what the step makes with --products GLOB")
-	}
 	if err != nil {
 		return attestError(err)
 	}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,7 +53,7 @@ all.zip, or directories and files of OSV JSON/YAML records.`,
 			}
 			res, err := osvdb.Import(cmd.Context(), d, args...)
 			if err != nil {
-				return err
+				return interrupted("db import", err)
 			}
 			for _, w := range res.Warnings {
 				a.warnf("%s", w)
@@ -86,6 +88,9 @@ entry's CRC, then import them atomically.`,
 			res, err := osvdb.Update(cmd.Context(), d, firstNonEmpty(baseURL, os.Getenv("HALLMARK_OSV_MIRROR")), ecos,
 				osvdb.UpdateOptions{Progress: bar.update})
 			bar.done()
+			if errors.Is(err, context.Canceled) {
+				return interrupted("db update", err)
+			}
 			if err != nil {
 				return withHint(err, "the old database is unchanged; check the network or --base-url")
 			}
@@ -95,6 +100,15 @@ entry's CRC, then import them atomically.`,
 	cmd.Flags().StringArrayVar(&ecosystems, "ecosystem", nil, "an OSV ecosystem to download, e.g. npm (repeatable)")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "export mirror `URL` (env HALLMARK_OSV_MIRROR; default "+osvdb.DefaultBaseURL+")")
 	return cmd
+}
+
+// interrupted says that an import stopped on Ctrl-C (or SIGTERM): imports
+// are atomic, so the database is as it was.
+func interrupted(verb string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return withHint(fmt.Errorf("%s interrupted: %w", verb, err), "the database is unchanged")
+	}
+	return err
 }
 
 // defaultEcosystems are those in the database, or a common set.
@@ -112,22 +126,38 @@ func defaultEcosystems(cmd *cobra.Command, dir string) []string {
 func (a *app) dbStatusCommand(dir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show the database's ecosystems, record counts and snapshot dates",
-		Args:  cobra.NoArgs,
+		Short: "Show the database's ecosystems, record counts and snapshot dates, and check it",
+		Long: `List the database's ecosystems, record counts and snapshot dates, then read
+every record and index entry and run bbolt's consistency check: a damaged
+database (truncated, overwritten) is an error (exit 1); 'hallmark db import'
+or 'hallmark db update' replaces it.`,
+		Args: cobra.NoArgs,
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
 			d, err := dbDir(*dir)
 			if err != nil {
 				return err
 			}
 			st, err := osvdb.ReadStatus(cmd.Context(), d)
-			if err != nil {
+			if errors.Is(err, osvdb.ErrNoDatabase) {
 				return withHint(err, "create it with 'hallmark db update' or 'hallmark db import PATH'")
 			}
+			if err != nil {
+				return err
+			}
+			// The listing above read the ecosystems' info only: read the rest.
+			n, err := osvdb.Check(cmd.Context(), d)
+			if err != nil {
+				return err
+			}
 			if a.output == "json" {
-				return a.printJSON(st)
+				return a.printJSON(struct {
+					*osvdb.Status
+					Sound bool `json:"sound"`
+				}{st, true})
 			}
 			fmt.Fprintf(a.stdio.Out, "database: %s\n", st.Path)
 			a.printEcosystems(st.Ecosystems)
+			fmt.Fprintf(a.stdio.Out, "sound: %d records read, bbolt consistency check passed\n", n)
 			return nil
 		}),
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 
+	"github.com/hallmark-dev/hallmark/internal/osvdb"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -69,6 +70,9 @@ func hintsOf(err error) []string {
 	var ce *cliError
 	if errors.As(err, &ce) {
 		return ce.hints
+	}
+	if errors.Is(err, osvdb.ErrDamaged) {
+		return []string{"import it again: 'hallmark db import PATH' or 'hallmark db update' replaces the damaged file"}
 	}
 	return nil
 }

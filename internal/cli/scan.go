@@ -299,7 +299,7 @@ func (a *app) scanSource(o *scanOptions) (scan.Source, func(), error) {
 	}
 	db, err := osvdb.Open(dir)
 	if errors.Is(err, osvdb.ErrNoDatabase) {
-		return nil, nil, withHint(fmt.Errorf("--offline: %w in %s", err, dir),
+		return nil, nil, withHint(fmt.Errorf("--offline: %w", err),
 			"create it with 'hallmark db update' (online) or 'hallmark db import PATH' (from osv.dev exports), or pass --db DIR")
 	}
 	if err != nil {

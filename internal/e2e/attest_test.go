@@ -264,32 +264,29 @@ func TestAttest(t *testing.T) {
 		t.Parallel()
 		f := newFiles(t)
 		tok := in.token(t, signer)
-		src := filepath.Join(f.dir, "src.txt")
-		write(t, src, []byte("source "+t.Name()))
-		out := filepath.Join(f.dir, "out.txt")
-		bp := filepath.Join(f.dir, "build.link.sigstore.json")
+		write(t, filepath.Join(f.dir, "src.txt"), []byte("source "+t.Name()))
+		// Globs are relative to the step's working directory.
 		args := []string{"attest", "run", "--identity-token", tok, "--signing-config", in.signingConfig, "--trusted-root", in.trustedRoot,
-			"--step", "build", "--materials", src, "--products", out, "--bundle", bp, "--", "cp", src, out}
-		probe := runHallmark(t, in, args...)
-		if strings.Contains(probe.stderr, "is not in this build yet") {
-			t.Skip("bin/hallmark has no step runner yet (pkg/attest/run.go not merged): enable with the runner")
+			"--step", "build", "--materials", "src.txt", "--products", "out.txt", "--", "cp", "src.txt", "out.txt"}
+		if r := runHallmarkIn(t, in, f.dir, args...); r.code != exitOK {
+			t.Fatalf("attest run exited %d:\n%s", r.code, r.stderr)
 		}
-		if probe.code != exitOK {
-			t.Fatalf("attest run exited %d:\n%s", probe.code, probe.stderr)
-		}
-		in.verify(t, exitOK, bp, out, signer)
+		bp := filepath.Join(f.dir, "build.link.sigstore.json")
+		in.verify(t, exitOK, bp, filepath.Join(f.dir, "out.txt"), signer)
 		if got := field(t, statementOf(t, bp), "predicateType"); got != predicateURIs["link"] {
 			t.Errorf("predicateType %v", got)
 		}
 		// A failing command: its exit code, and the bundle still written.
-		fp := filepath.Join(f.dir, "fail.link.sigstore.json")
-		failed := runHallmark(t, in, "attest", "run", "--identity-token", tok, "--signing-config", in.signingConfig, "--trusted-root", in.trustedRoot,
-			"--step", "fail", "--materials", src, "--bundle", fp, "--", "sh", "-c", "exit 7")
+		failed := runHallmarkIn(t, in, f.dir, "attest", "run", "--identity-token", tok, "--signing-config", in.signingConfig, "--trusted-root", in.trustedRoot,
+			"--step", "fail", "--materials", "src.txt", "--products", "half.txt", "--", "sh", "-c", "echo half > half.txt; exit 7")
 		if failed.code != 7 {
-			t.Errorf("a failing step: exit %d, want 7", failed.code)
+			t.Errorf("a failing step: exit %d, want 7:\n%s", failed.code, failed.stderr)
 		}
+		fp := filepath.Join(f.dir, "fail.link.sigstore.json")
 		if _, err := os.Stat(fp); err != nil {
 			t.Errorf("a failing step wrote no bundle: %v", err)
+		} else {
+			in.verify(t, exitOK, fp, filepath.Join(f.dir, "half.txt"), signer)
 		}
 	})
 }
@@ -303,8 +300,15 @@ type result struct {
 // asserting it.
 func runHallmark(t *testing.T, in *instance, args ...string) result {
 	t.Helper()
+	return runHallmarkIn(t, in, "", args...)
+}
+
+// runHallmarkIn is runHallmark in the working directory dir.
+func runHallmarkIn(t *testing.T, in *instance, dir string, args ...string) result {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd := osexec.Command(filepath.Join(in.bin, "hallmark"), args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &o, &e
 	cmd.Env = append(os.Environ(), "HALLMARK_CACHE_DIR="+t.TempDir())
 	err := cmd.Run()

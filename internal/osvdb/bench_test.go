@@ -42,21 +42,27 @@ func syntheticExport(b testing.TB, n int) string {
 func syntheticDB(b testing.TB, n int) string {
 	src := syntheticExport(b, n)
 	dbDir := filepath.Join(src, "db")
-	if _, err := os.Stat(filepath.Join(dbDir, osvdb.FileName)); err == nil {
+	if db, err := osvdb.Open(dbDir); err == nil {
+		db.Close()
 		return dbDir
 	}
+	os.RemoveAll(dbDir) // none, or of an older format
 	if _, err := osvdb.Import(context.Background(), dbDir, src); err != nil {
 		b.Fatal(err)
 	}
 	return dbDir
 }
 
+// BenchmarkImport imports the synthetic npm export; it reports the CPU
+// time of an import (user + system, all threads) and the peak RSS of a
+// fresh process doing one, as 'hallmark db import' would.
 func BenchmarkImport(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			src := syntheticExport(b, n)
 			st, _ := os.Stat(filepath.Join(src, "osv-scalibr", "npm", "all.zip"))
 			b.SetBytes(st.Size())
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
 				dbDir := b.TempDir()
@@ -65,11 +71,35 @@ func BenchmarkImport(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			if rss, err := childImportPeakRSS(src); err == nil {
+				b.ReportMetric(rss, "peak-RSS-MiB")
+			} else {
+				b.Logf("peak RSS: %v", err)
+			}
 			if fi, err := os.Stat(filepath.Join(syntheticDB(b, n), osvdb.FileName)); err == nil {
 				b.ReportMetric(float64(fi.Size())/(1<<20), "db-MiB")
 			}
 		})
 	}
+}
+
+// childImportPeakRSS runs TestImportChild in a fresh process and returns
+// its VmHWM in MiB.
+func childImportPeakRSS(src string) (float64, error) {
+	return childVmHWM("^TestImportChild$", "HALLMARK_IMPORT_CHILD_SRC="+src)
+}
+
+// TestImportChild is the child of childImportPeakRSS (skipped otherwise).
+func TestImportChild(t *testing.T) {
+	src := os.Getenv("HALLMARK_IMPORT_CHILD_SRC")
+	if src == "" {
+		t.Skip("skipping: only run as the child of the import benchmark")
+	}
+	if _, err := osvdb.Import(context.Background(), t.TempDir(), src); err != nil {
+		t.Fatal(err)
+	}
+	printVmHWM(t)
 }
 
 // BenchmarkScanNPMLarge opens the database and scans npm-large's 1,237
@@ -113,8 +143,14 @@ func scanOnce(b testing.TB, dbDir string, pkgs []scan.Package) *scan.Result {
 // childPeakRSS runs TestScanChild in a fresh process and returns its
 // VmHWM in MiB.
 func childPeakRSS(dbDir string) (float64, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestScanChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HALLMARK_SCAN_CHILD_DB="+dbDir)
+	return childVmHWM("^TestScanChild$", "HALLMARK_SCAN_CHILD_DB="+dbDir)
+}
+
+// childVmHWM runs the test named by run in a fresh process with env set
+// and returns the VmHWM it prints, in MiB.
+func childVmHWM(run, env string) (float64, error) {
+	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%v: %s", err, out)
@@ -136,6 +172,11 @@ func TestScanChild(t *testing.T) {
 	}
 	pkgs := readNPMLock(t, filepath.Join(needShared(t), "inputs", "npm-large", "package-lock.json"))
 	scanOnce(t, dbDir, pkgs)
+	printVmHWM(t)
+}
+
+// printVmHWM prints the process's peak RSS for childVmHWM.
+func printVmHWM(t *testing.T) {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		t.Skip(err)

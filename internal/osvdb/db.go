@@ -6,7 +6,8 @@
 // On disk, DIR/osv.db holds a "meta" bucket (the format version) and, in
 // "ecosystems", one bucket per base ecosystem ("Debian:11" is stored under
 // "Debian") with an "info" key (record count, snapshot date, origin), a
-// "rec" bucket (record id to the record's compact JSON, DEFLATE-compressed
+// "rec" bucket (record id to the record: a kind byte, the CRC-32 of its
+// JSON, then the JSON DEFLATE-compressed, as the export had it or compact
 // with a preset dictionary) and an "idx" bucket (normalized name NUL id,
 // empty values): a scan seeks the index by name and reads only those
 // records. A record naming several ecosystems is stored in each. Imports
@@ -19,9 +20,11 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,7 +42,7 @@ const FileName = "osv.db"
 
 // formatVersion is the on-disk format; a database of another format must
 // be re-imported.
-const formatVersion = "2"
+const formatVersion = "3"
 
 var (
 	bucketMeta = []byte("meta")
@@ -108,15 +111,24 @@ func Open(dbDir string) (*DB, error) {
 		}
 		return nil, err
 	}
-	b, err := bolt.Open(p, 0o444, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	b, _, err := openBolt(p, false)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", p, err)
+		return nil, err
 	}
-	if err := b.View(func(tx *bolt.Tx) error { return checkFormat(tx) }); err != nil {
+	d := &DB{path: p, bolt: b}
+	if err := d.view(checkFormat); err != nil {
 		b.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	return &DB{path: p, bolt: b}, nil
+	return d, nil
+}
+
+// view runs fn in a read transaction, under guard.
+func (d *DB) view(fn func(*bolt.Tx) error) error {
+	return guard(d.path, func() error { return d.bolt.View(fn) })
 }
 
 func checkFormat(tx *bolt.Tx) error {
@@ -136,13 +148,13 @@ func (d *DB) Path() string { return d.path }
 // Status lists the ecosystems of the database.
 func (d *DB) Status(ctx context.Context) (*Status, error) {
 	st := &Status{Path: d.path, Ecosystems: []EcosystemInfo{}}
-	err := d.bolt.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		ecos := tx.Bucket(bucketEcos)
 		if ecos == nil {
 			return nil
 		}
 		return ecos.ForEachBucket(func(k []byte) error {
-			info, err := readInfo(ecos.Bucket(k))
+			info, err := readInfo(d.path, ecos.Bucket(k))
 			if err != nil {
 				return err
 			}
@@ -163,10 +175,13 @@ func ReadStatus(ctx context.Context, dbDir string) (*Status, error) {
 	return d.Status(ctx)
 }
 
-func readInfo(b *bolt.Bucket) (EcosystemInfo, error) {
+func readInfo(path string, b *bolt.Bucket) (EcosystemInfo, error) {
 	var info EcosystemInfo
+	if b == nil {
+		return info, damaged(path, "an ecosystem is not a bucket")
+	}
 	if err := json.Unmarshal(b.Get(keyInfo), &info); err != nil {
-		return info, fmt.Errorf("corrupt ecosystem info: %w", err)
+		return info, damaged(path, "ecosystem info: %v", err)
 	}
 	return info, nil
 }
@@ -174,7 +189,7 @@ func readInfo(b *bolt.Bucket) (EcosystemInfo, error) {
 // Databases implements scan.Source.
 func (d *DB) Databases(ctx context.Context, ecosystems []string) ([]scan.Database, error) {
 	out := make([]scan.Database, 0, len(ecosystems))
-	err := d.bolt.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		ecos := tx.Bucket(bucketEcos)
 		for _, e := range ecosystems {
 			base := scan.BaseEcosystem(e)
@@ -186,7 +201,7 @@ func (d *DB) Databases(ctx context.Context, ecosystems []string) ([]scan.Databas
 				out = append(out, scan.Database{Ecosystem: base, Source: "local database " + d.path, Missing: true})
 				continue
 			}
-			info, err := readInfo(b)
+			info, err := readInfo(d.path, b)
 			if err != nil {
 				return err
 			}
@@ -207,21 +222,64 @@ func (d *DB) Databases(ctx context.Context, ecosystems []string) ([]scan.Databas
 
 var inflaters = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), dictionary) }}
 
-func inflate(blob []byte) ([]byte, error) {
-	r := inflaters.Get().(io.ReadCloser)
-	defer inflaters.Put(r)
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(blob), dictionary); err != nil {
+// A stored record: a kind, the CRC-32 (IEEE, little-endian) of the JSON,
+// the DEFLATE data.
+const (
+	blobHeader = 5
+	blobDict   = 1 // compact JSON, compressed with the dictionary
+	blobExport = 2 // the export's entry as it was compressed, no dictionary
+)
+
+func putBlobHeader(b []byte, kind byte, crc uint32) {
+	b[0] = kind
+	binary.LittleEndian.PutUint32(b[1:], crc)
+}
+
+// decodeBlob returns the JSON of a stored record, checking its CRC-32.
+func decodeBlob(blob []byte) ([]byte, error) {
+	if len(blob) < blobHeader {
+		return nil, errors.New("record too short")
+	}
+	var dict []byte
+	switch blob[0] {
+	case blobDict:
+		dict = dictionary
+	case blobExport:
+	default:
+		return nil, fmt.Errorf("unknown record kind %d", blob[0])
+	}
+	out, err := inflate(blob[blobHeader:], dict)
+	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(r)
+	if crc32.ChecksumIEEE(out) != binary.LittleEndian.Uint32(blob[1:]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	return out, nil
 }
+
+func inflate(blob, dict []byte) ([]byte, error) {
+	r := inflaters.Get().(io.ReadCloser)
+	defer inflaters.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(blob), dict); err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(r, maxRecordSize+1))
+	if err == nil && len(out) > maxRecordSize {
+		err = fmt.Errorf("inflates to more than %d bytes", maxRecordSize)
+	}
+	return out, err
+}
+
+// maxRecordSize bounds one record (OSV records are kilobytes).
+const maxRecordSize = 16 << 20
 
 // Query implements scan.Source: for each query, the records indexed under
 // its (base ecosystem, normalized name). Versions are not looked at.
 func (d *DB) Query(ctx context.Context, qs []scan.Query) ([][]*scan.Vulnerability, error) {
 	out := make([][]*scan.Vulnerability, len(qs))
 	cache := map[string]*scan.Vulnerability{}
-	err := d.bolt.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		ecos := tx.Bucket(bucketEcos)
 		if ecos == nil {
 			return nil
@@ -236,6 +294,9 @@ func (d *DB) Query(ctx context.Context, qs []scan.Query) ([][]*scan.Vulnerabilit
 				continue
 			}
 			idx, rec := eb.Bucket(bucketIdx), eb.Bucket(bucketRec)
+			if idx == nil || rec == nil {
+				return damaged(d.path, "ecosystem %q has no record or index bucket", base)
+			}
 			prefix := append([]byte(q.Name), 0)
 			c := idx.Cursor()
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -245,15 +306,15 @@ func (d *DB) Query(ctx context.Context, qs []scan.Query) ([][]*scan.Vulnerabilit
 				if !ok {
 					blob := rec.Get([]byte(id))
 					if blob == nil {
-						return fmt.Errorf("%s: index names %s/%s but the record is missing: re-import the database", d.path, base, id)
+						return damaged(d.path, "the index names %s/%q but the record is missing", base, id)
 					}
-					raw, err := inflate(blob)
+					raw, err := decodeBlob(blob)
 					if err != nil {
-						return fmt.Errorf("%s: record %s: %w", d.path, id, err)
+						return damaged(d.path, "record %s/%q: %v", base, id, err)
 					}
 					v, err = scan.ParseVulnerability(raw)
-					if err != nil {
-						return fmt.Errorf("%s: record %s: %w", d.path, id, err)
+					if err != nil { // stored as the export had it (the CRC matched)
+						return fmt.Errorf("%s: record %s/%q: %w", d.path, base, id, err)
 					}
 					cache[ck] = v
 				}
@@ -268,7 +329,7 @@ func (d *DB) Query(ctx context.Context, qs []scan.Query) ([][]*scan.Vulnerabilit
 // Get returns one record by ecosystem and id (nil when absent).
 func (d *DB) Get(ctx context.Context, ecosystem, id string) (*scan.Vulnerability, error) {
 	var v *scan.Vulnerability
-	err := d.bolt.View(func(tx *bolt.Tx) error {
+	err := d.view(func(tx *bolt.Tx) error {
 		ecos := tx.Bucket(bucketEcos)
 		if ecos == nil {
 			return nil
@@ -277,13 +338,17 @@ func (d *DB) Get(ctx context.Context, ecosystem, id string) (*scan.Vulnerability
 		if eb == nil {
 			return nil
 		}
-		blob := eb.Bucket(bucketRec).Get([]byte(id))
+		rec := eb.Bucket(bucketRec)
+		if rec == nil {
+			return damaged(d.path, "ecosystem %q has no record bucket", scan.BaseEcosystem(ecosystem))
+		}
+		blob := rec.Get([]byte(id))
 		if blob == nil {
 			return nil
 		}
-		raw, err := inflate(blob)
+		raw, err := decodeBlob(blob)
 		if err != nil {
-			return err
+			return damaged(d.path, "record %q: %v", id, err)
 		}
 		v, err = scan.ParseVulnerability(raw)
 		return err

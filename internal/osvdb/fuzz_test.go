@@ -1,6 +1,7 @@
 package osvdb
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -25,14 +26,19 @@ func FuzzPrepare(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name string, data []byte, eco string) {
 		w := newWorker()
-		p, err := w.prepare(source{path: name, ecosystem: eco, origin: name}, name, data)
-		if err != nil {
+		p, err := w.prepare(source{path: name, ecosystem: eco, origin: name}, name, data, nil)
+		if err != nil || p.warn != "" {
 			return
 		}
-		if p.warn == "" && (p.id == "" || len(p.blob) == 0 || len(p.names) == 0) {
+		if p.id == "" || len(p.blob) == 0 || len(p.names) == 0 {
 			t.Fatalf("prepared record without id, blob or names: %+v", p)
 		}
-		b := &builder{ecos: map[string]*ecoData{}, res: &ImportResult{}}
-		b.add(source{origin: name}, p)
+		raw, err := decodeBlob(p.blob)
+		if err != nil {
+			t.Fatalf("stored record does not decode: %v", err)
+		}
+		if !json.Valid(raw) {
+			t.Fatalf("stored record %s is not JSON: %s", p.id, raw)
+		}
 	})
 }

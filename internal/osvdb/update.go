@@ -41,6 +41,8 @@ type UpdateOptions struct {
 	Client *http.Client
 	// Progress, when set, is called as bytes arrive (the CLI draws a bar).
 	Progress func(Progress)
+	// Limits bound each download and what the import reads of it.
+	Limits Limits
 }
 
 // Update downloads <baseURL>/<Ecosystem>/all.zip for each ecosystem and
@@ -62,6 +64,7 @@ func Update(ctx context.Context, dbDir, baseURL string, ecosystems []string, opt
 	if len(ecosystems) == 0 {
 		return nil, errors.New("no ecosystem to update")
 	}
+	lim := opts.Limits.withDefaults()
 	client := opts.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Minute}
@@ -78,20 +81,20 @@ func Update(ctx context.Context, dbDir, baseURL string, ecosystems []string, opt
 	for _, eco := range ecosystems {
 		eco = scan.NormalizeEcosystem(eco)
 		u := strings.TrimSuffix(baseURL, "/") + "/" + url.PathEscape(eco) + "/all.zip"
-		s, err := download(ctx, client, dbDir, eco, u, opts.Progress)
+		s, err := download(ctx, client, dbDir, eco, u, opts.Progress, lim.Download)
 		if err != nil {
 			return nil, err
 		}
 		srcs = append(srcs, s)
 	}
-	res, err := importSources(ctx, dbDir, srcs)
+	res, err := importSources(ctx, dbDir, srcs, lim)
 	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) {
 		err = fmt.Errorf("%w: %v", ErrIntegrity, err)
 	}
 	return res, err
 }
 
-func download(ctx context.Context, client *http.Client, dir, eco, u string, progress func(Progress)) (source, error) {
+func download(ctx context.Context, client *http.Client, dir, eco, u string, progress func(Progress), limit int64) (source, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return source{}, err
@@ -107,6 +110,9 @@ func download(ctx context.Context, client *http.Client, dir, eco, u string, prog
 		}
 		return source{}, fmt.Errorf("downloading %s: %s", u, resp.Status)
 	}
+	if resp.ContentLength > limit {
+		return source{}, fmt.Errorf("downloading %s: the export is %d bytes: %w of %d bytes for a download", u, resp.ContentLength, ErrTooLarge, limit)
+	}
 	f, err := os.CreateTemp(dir, ".download-*.zip")
 	if err != nil {
 		return source{}, err
@@ -117,7 +123,10 @@ func download(ctx context.Context, client *http.Client, dir, eco, u string, prog
 	}
 	md5h, crch := md5.New(), crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	pw := &progressWriter{eco: eco, total: resp.ContentLength, fn: progress}
-	n, err := io.Copy(io.MultiWriter(f, md5h, crch, pw), resp.Body)
+	n, err := io.Copy(io.MultiWriter(f, md5h, crch, pw), io.LimitReader(resp.Body, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("the export is over %d bytes: %w for a download", limit, ErrTooLarge)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
