@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -100,6 +101,60 @@ func TestVerifyAttestations(t *testing.T) {
 		_, stderr := in.verifyAs(t, exitUsage, bp, f.artifact, append(id, "--type", "slsaprovenance1")...)
 		if !strings.Contains(stderr, "not an in-toto attestation") {
 			t.Errorf("stderr:\n%s", stderr)
+		}
+	})
+
+	// attest run records a step; verify --type link shows it, in text and
+	// JSON, for a step that succeeds and one that fails.
+	t.Run("attest-run-link", func(t *testing.T) {
+		t.Parallel()
+		f := newFiles(t)
+		tok := in.token(t, signer)
+		write(t, filepath.Join(f.dir, "src.txt"), []byte("source "+t.Name()))
+		sign := []string{"attest", "run", "--identity-token", tok, "--signing-config", in.signingConfig, "--trusted-root", in.trustedRoot}
+		if r := runHallmarkIn(t, in, f.dir, append(sign, "--step", "build", "--materials", "src.txt", "--products", "out.txt",
+			"--", "cp", "src.txt", "out.txt")...); r.code != exitOK {
+			t.Fatalf("attest run exited %d:\n%s", r.code, r.stderr)
+		}
+		if r := runHallmarkIn(t, in, f.dir, append(sign, "--step", "fail", "--materials", "src.txt", "--products", "half.txt",
+			"--", "sh", "-c", "echo half > half.txt; exit 7")...); r.code != 7 {
+			t.Fatalf("a failing step exited %d, want 7:\n%s", r.code, r.stderr)
+		}
+		for _, c := range []struct{ step, product, command, code string }{
+			{"build", "out.txt", "cp src.txt out.txt", "0"},
+			{"fail", "half.txt", `sh -c "echo half > half.txt; exit 7"`, "7"},
+		} {
+			bp := filepath.Join(f.dir, c.step+".link.sigstore.json")
+			product := filepath.Join(f.dir, c.product)
+			stdout, _ := in.verifyAs(t, exitOK, bp, product, append(id, "--type", "link")...)
+			for _, want := range []string{"  step " + c.step + ": " + c.command + " (exit code " + c.code + ")\n",
+				"\n  material src.txt sha256:", "\n  product " + c.product + " sha256:"} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("%s: stdout lacks %q:\n%s", c.step, want, stdout)
+				}
+			}
+			stdout, _ = in.verifyAs(t, exitOK, bp, product, append(id, "-o", "json", "--type", "link")...)
+			var rep struct {
+				Results []struct {
+					Statement struct {
+						Link struct {
+							Name                string
+							Command             []string
+							ExitCode            *int
+							Materials, Products []struct{ Name string }
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Results) != 1 {
+				t.Fatalf("JSON report: %v\n%s", err, stdout)
+			}
+			l := rep.Results[0].Statement.Link
+			if l.Name != c.step || l.ExitCode == nil || fmt.Sprint(*l.ExitCode) != c.code || len(l.Materials) != 1 || l.Materials[0].Name != "src.txt" ||
+				len(l.Products) != 1 || l.Products[0].Name != c.product || len(l.Command) == 0 {
+				t.Errorf("%s: link in the report: %+v", c.step, l)
+			}
+			in.verifyAs(t, exitRejected, bp, product, append(id, "--type", "slsaprovenance1")...)
 		}
 	})
 

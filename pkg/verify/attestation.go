@@ -25,7 +25,7 @@ const (
 	BuildTypeGitHubSLSA = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
 	// LinkByproductExitCode is the key of a step's exit code in an in-toto
 	// link's byproducts.
-	LinkByproductExitCode = "return-value"
+	LinkByproductExitCode = attest.LinkByproductExitCode
 )
 
 // CheckProvenance is the check of a GitHub Actions provenance against its
