@@ -33,6 +33,23 @@ error whose hint shows the identity found in the bundle. --signer-workflow
 only narrows --repo: anyone can call a public reusable workflow, so alone it
 is a usage error whose hint shows the bundle's source repository.
 
+For attestations (DSSE bundles), --type T (or --predicate-type T) requires
+the statement's predicate type: a name of the attest type table (spdxjson
+stands for every SPDX document version) or an absolute URI. Another type is
+rejected (exit 3) naming both; --type with a message signature is a usage
+error (exit 2). SLSA v1 provenance built on GitHub Actions must agree with
+its Fulcio certificate: workflow repository, ref and path, commit and builder
+against the certificate's source repository, source ref, build config URI,
+source digest and build signer, each listed expected vs actual; a mismatch
+is exit 3 (--insecure-ignore-provenance accepts it, with a warning).
+--builder-id ID pins the builder of any SLSA provenance. The text
+output shows a provenance's builder and source and an in-toto link's step
+(name, command, exit code, materials, products); the JSON report has them
+under "statement" as "provenance" and "link".
+
+	hallmark verify --repo OWNER/NAME --type slsaprovenance1 --bundle app.tgz.provenance.sigstore.json app.tgz
+	hallmark verify --repo OWNER/NAME --type link --bundle build.link.sigstore.json app.tgz
+
 --min-tlog-entries and --min-timestamps count distinct evidence: a log entry
 or RFC 3161 timestamp carried twice counts once, and so do two timestamps of
 one authority. A bundle is read up to 256 MiB, from a file, device or pipe.
@@ -41,12 +58,14 @@ In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with
 --insecure-ignore-tlog, "timestamp-authority" when the trust root has no
-timestamp authority for the bundle's RFC 3161 timestamps. --verbose names
-them too. A rejection's "cause" is one of malformed-bundle, artifact-mismatch,
+timestamp authority for the bundle's RFC 3161 timestamps,
+"provenance-certificate" when a GitHub Actions provenance's certificate has
+no GitHub claims to check it against. --verbose names them too. A rejection's "cause" is one of malformed-bundle, artifact-mismatch,
 bad-signature, identity-mismatch, signer-kind, tlog, unknown-log, timestamp,
-rekor-v2-without-tsa, certificate, certificate-time, sct and
+rekor-v2-without-tsa, certificate, certificate-time, sct,
 tlog-time-ignored (the only timestamp was the log entry's, set aside by
---insecure-ignore-tlog).
+--insecure-ignore-tlog), predicate-type, not-an-attestation (--type with a
+message signature; exit 2) and provenance-mismatch.
 
 # Sign
 
@@ -110,9 +129,9 @@ with its output streamed, hashes the --products, and signs an in-toto link
 v0.3 whose subjects are the products to NAME.link.sigstore.json (also when
 CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
 
-The bundles verify with 'hallmark verify' (the subject must be the file),
-with 'cosign verify-blob-attestation --type URI' and with 'gh attestation
-verify --bundle'.
+The bundles verify with 'hallmark verify --type T' (the subject must be the
+file; see Verify), with 'cosign verify-blob-attestation --type URI' and with
+'gh attestation verify --bundle'.
 
 # Scan
 

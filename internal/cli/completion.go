@@ -11,11 +11,12 @@ import (
 // flagValues lists the values shell completion offers for the flags that
 // take one of a fixed set, wherever a command has such a flag.
 var flagValues = map[string]func(cmd *cobra.Command) []string{
-	"output":        outputChoices,
-	"fail-on":       func(*cobra.Command) []string { return []string{"low", "medium", "high", "critical"} },
-	"rekor-version": func(*cobra.Command) []string { return []string{"1", "2"} },
-	"type":          func(*cobra.Command) []string { return typeNames() },
-	"digest":        func(*cobra.Command) []string { return []string{"sha512"} },
+	"output":         outputChoices,
+	"fail-on":        func(*cobra.Command) []string { return []string{"low", "medium", "high", "critical"} },
+	"rekor-version":  func(*cobra.Command) []string { return []string{"1", "2"} },
+	"type":           func(*cobra.Command) []string { return typeNames() },
+	"predicate-type": func(*cobra.Command) []string { return typeNames() },
+	"digest":         func(*cobra.Command) []string { return []string{"sha512"} },
 	"key-type": func(*cobra.Command) []string {
 		var names []string
 		for _, t := range keys.KeyTypes() {

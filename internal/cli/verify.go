@@ -36,6 +36,8 @@ type verifyOptions struct {
 	minTimestampsSet              bool // --min-timestamps was given
 	insecureIgnoreTlog            bool
 	insecureIgnoreSCT             bool
+
+	attestation attestationOptions // verify only: see verify_attest.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -51,6 +53,11 @@ ARTIFACT is a file, - for standard input, or a digest sha256:<hex>. The bundle
 is ARTIFACT.sigstore.json unless --bundle names it. Bundles v0.1 to v0.3 are
 read: message signatures, and DSSE envelopes whose in-toto subjects must
 include the artifact.
+
+--type T (alias --predicate-type) requires an attestation's predicate type,
+by name (slsaprovenance1, spdxjson, link...) or URI; --builder-id pins a SLSA
+provenance's builder. GitHub Actions provenance must agree with the signing
+certificate (repository, ref, workflow, commit, builder).
 
 A keyless bundle needs an identity policy: --certificate-identity (or
 --certificate-identity-regexp, always matched against the whole value) and
@@ -82,6 +89,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	}
 	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
 	o.bindPolicy(cmd)
+	o.attestation.bind(cmd)
 	return cmd
 }
 
@@ -197,6 +205,7 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 		return err
 	}
 	results := v.VerifyAll(ctx, jobs)
+	attestationUsage(results)
 	return a.reportVerify(results)
 }
 
@@ -209,6 +218,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	if o.insecureIgnoreSCT {
 		a.warnf("--insecure-ignore-sct: certificates are accepted without certificate transparency proof")
 	}
+	if o.attestation.insecureIgnoreProvenance {
+		a.warnf("--insecure-ignore-provenance: GitHub Actions provenance is accepted even when its certificate contradicts it")
+	}
 	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
 		return nil, usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
 			"to accept bundles without a log entry, use --insecure-ignore-tlog")
@@ -218,6 +230,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 		MinTimestamps:      o.minTimestamps,
 		InsecureIgnoreTlog: o.insecureIgnoreTlog,
 		InsecureIgnoreSCT:  o.insecureIgnoreSCT,
+	}
+	if err := o.attestation.apply(&policy); err != nil {
+		return nil, err
 	}
 	var err error
 	switch {
@@ -359,6 +374,7 @@ func (a *app) reportVerify(outs []verify.Outcome) error {
 		if o.Err == nil {
 			if a.output == "text" {
 				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", termtext.Quote(o.Result.Artifact), describeSigner(o.Result))
+				printStatement(a.stdio.Out, o.Result)
 			}
 			a.printDetails(o.Result)
 			continue
@@ -495,6 +511,8 @@ func verifyHints(r *verify.Result, err error) []string {
 		return []string{rej.Hint}
 	}
 	switch rej.Cause {
+	case verify.CauseNotAttestation:
+		return []string{notAttestationHint}
 	case verify.CauseIdentity:
 		if !signerMismatch(rej.Comparisons) {
 			// Only GitHub claims differ: the comparisons show them, and

@@ -3,8 +3,10 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +74,36 @@ func TestInteropAttest(t *testing.T) {
 		}
 		in.verify(t, exitOK, bp, f.artifact, signer)
 		in.verify(t, exitRejected, bp, f.tampered, signer)
+		id := []string{"--certificate-identity", signer, "--certificate-oidc-issuer", in.issuer}
+		in.verifyAs(t, exitOK, bp, f.artifact, append(id, "--type", "slsaprovenance1")...)
+		in.verifyAs(t, exitRejected, bp, f.artifact, append(id, "--type", "spdxjson")...)
+	})
+
+	// cosign signs, with a GitHub-workflow certificate of hallmark-dev/e2e,
+	// a GitHub Actions provenance naming another repository: hallmark
+	// verify refuses it, naming both; the same provenance told truthfully
+	// passes.
+	t.Run("hallmark-checks-cosign-provenance-against-certificate", func(t *testing.T) {
+		t.Parallel()
+		repo, wf, ref, sha := "hallmark-dev/e2e", ".github/workflows/release.yml", "refs/heads/main", "89abcdef0123456789abcdef0123456789abcdef"
+		for _, tc := range []struct {
+			claimed string
+			want    int
+		}{{repo, exitOK}, {"mallory/lookalike", exitRejected}} {
+			f := newFiles(t)
+			issuer, tok := githubToken(t, repo, wf, ref, sha)
+			pred := fmt.Sprintf(`{"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1",`+
+				`"externalParameters":{"workflow":{"ref":%q,"repository":%q,"path":%q}}},`+
+				`"runDetails":{"builder":{"id":%q}}}`, ref, "https://github.com/"+tc.claimed, wf, "https://github.com/"+repo+"/"+wf+"@"+ref)
+			pp := filepath.Join(f.dir, "provenance.json")
+			write(t, pp, []byte(pred))
+			bp := filepath.Join(f.dir, "cosign-provenance.sigstore.json")
+			mustCosign(t, f.dir, "attest-blob", "--predicate", pp, "--type", "slsaprovenance1", "--identity-token", tok,
+				"--signing-config", in.signingConfig, "--trusted-root", in.trustedRoot, "--bundle", bp, "--yes", f.artifact)
+			_, stderr := in.verifyAs(t, tc.want, bp, f.artifact, "--repo", repo, "--certificate-oidc-issuer", issuer, "--type", "slsaprovenance1")
+			if tc.want == exitRejected && !strings.Contains(stderr, `actual   "https://github.com/mallory/lookalike"`) {
+				t.Errorf("stderr does not name the provenance's repository:\n%s", stderr)
+			}
+		}
 	})
 }

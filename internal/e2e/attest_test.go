@@ -296,14 +296,8 @@ type result struct {
 	stdout, stderr string
 }
 
-// runHallmark runs bin/hallmark and returns its exit code instead of
-// asserting it.
-func runHallmark(t *testing.T, in *instance, args ...string) result {
-	t.Helper()
-	return runHallmarkIn(t, in, "", args...)
-}
-
-// runHallmarkIn is runHallmark in the working directory dir.
+// runHallmarkIn runs bin/hallmark in the working directory dir and returns
+// its exit code instead of asserting it.
 func runHallmarkIn(t *testing.T, in *instance, dir string, args ...string) result {
 	t.Helper()
 	var o, e bytes.Buffer

@@ -10,7 +10,10 @@
 #                             environment, stop the stack, exit with CMD's code
 #
 # CMD sees HALLMARK_E2E_DIR (trusted_root.json, signing_config.json),
-# HALLMARK_E2E_ISSUER, HALLMARK_E2E_TOKEN_URL and HALLMARK_E2E_TILES_URL.
+# HALLMARK_E2E_ISSUER, HALLMARK_E2E_TOKEN_URL and HALLMARK_E2E_TILES_URL, and
+# HALLMARK_E2E_GITHUB_ISSUER and HALLMARK_E2E_GITHUB_TOKEN_URL: a second issuer
+# that Fulcio treats as GitHub Actions (type github-workflow), so that its
+# tokens' claims become Fulcio's GitHub certificate extensions.
 # Work files and server logs go to $HALLMARK_E2E_WORK (default a temporary
 # directory, removed when CMD passes; its path is printed).
 set -euo pipefail
@@ -56,7 +59,7 @@ build() {
 }
 
 # The addresses, fixed: the namespace is ours alone.
-OIDC=127.0.0.1:5556 FULCIO=127.0.0.1:5555 FULCIO_GRPC=5554 REKOR=127.0.0.1:3003 TILES=127.0.0.1:3080 TSA=127.0.0.1:3004
+OIDC=127.0.0.1:5556 OIDC_GITHUB=127.0.0.1:5557 FULCIO=127.0.0.1:5555 FULCIO_GRPC=5554 REKOR=127.0.0.1:3003 TILES=127.0.0.1:3080 TSA=127.0.0.1:3004
 
 PIDS=()
 start() { # start NAME CMD...
@@ -99,13 +102,16 @@ run() {
 	ip link set lo up
 
 	"$BIN/instance" keygen -out "$W/rekor.pem"
-	printf '{"OIDCIssuers":{"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"}}}\n' \
-		"$OIDC" "$OIDC" >"$W/fulcio-config.json"
+	printf '{"OIDCIssuers":{"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"},"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"github-workflow"}}}\n' \
+		"$OIDC" "$OIDC" "$OIDC_GITHUB" "$OIDC_GITHUB" >"$W/fulcio-config.json"
 
 	# The issuer also serves the Rekor v2 tiles read-only: the log's read API.
 	start oidcissuer "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC" -serve-dir "$TILES=$W/tiles"
-	# Fulcio reads the issuer's discovery document at start-up: issuer first.
-	"$BIN/instance" wait "http://$OIDC/.well-known/openid-configuration" >/dev/null
+	# The same issuer program, standing in for GitHub Actions' issuer.
+	start oidcissuer-github "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC_GITHUB"
+	# Fulcio reads the issuers' discovery documents at start-up: issuers first.
+	"$BIN/instance" wait "http://$OIDC/.well-known/openid-configuration" \
+		"http://$OIDC_GITHUB/.well-known/openid-configuration" >/dev/null
 	# HTTP and gRPC ports must differ (Fulcio panics otherwise); no CT log, so no SCTs.
 	start fulcio "$BIN/fulcio" serve --ca ephemeralca --config-path "$W/fulcio-config.json" \
 		--host 127.0.0.1 --port "${FULCIO#*:}" --grpc-host 127.0.0.1 --grpc-port "$FULCIO_GRPC" \
@@ -128,7 +134,8 @@ run() {
 	echo "e2e: stack up in $(ms "$t0") ms (OIDC, Fulcio, Rekor v2, TSA on 127.0.0.1; logs in $W/logs)"
 
 	export HALLMARK_E2E_DIR=$W/instance HALLMARK_E2E_ISSUER=http://$OIDC \
-		HALLMARK_E2E_TOKEN_URL=http://$OIDC/token HALLMARK_E2E_TILES_URL=http://$TILES
+		HALLMARK_E2E_TOKEN_URL=http://$OIDC/token HALLMARK_E2E_TILES_URL=http://$TILES \
+		HALLMARK_E2E_GITHUB_ISSUER=http://$OIDC_GITHUB HALLMARK_E2E_GITHUB_TOKEN_URL=http://$OIDC_GITHUB/token
 	"$@" || code=$?
 	t0=$(date +%s%N)
 	stop

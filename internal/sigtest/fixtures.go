@@ -51,6 +51,20 @@ const FileForeignReusableBundle = "reusable-foreign.sigstore.json"
 // only time evidence.
 const FileNoTSABundle = "no-tsa.sigstore.json"
 
+// FileForeignProvenance is a SLSA v1 provenance attestation of artifact.txt
+// signed by the demo release workflow (its GitHub claims) whose workflow
+// repository is [ForeignRepository]: the provenance disagrees with its
+// certificate.
+const FileForeignProvenance = "provenance-foreign.sigstore.json"
+
+// FileLinkAttestation is an in-toto link v0.3 attestation of one build step,
+// "build", whose product is artifact.txt, signed like [FileAttestation].
+const FileLinkAttestation = "link.sigstore.json"
+
+// LinkMaterialDigest is the sha256 of the link fixture's one material,
+// main.c.
+const LinkMaterialDigest = "ab0f6bcbc3a39f5ad3d5b4e1a6f3c7d1e9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4"
+
 // ForeignRepository is a repository that calls the public reusable workflow
 // [ReusableIdentity] without being the demo's.
 const ForeignRepository = "https://github.com/mallory/lookalike"
@@ -245,6 +259,26 @@ func addKeylessFiles(s *fixtureSet, inst *Instance) {
 		})
 	s.add(FileSBOMTampered, "sbom.sigstore.json with its SBOM edited after signing (lodash 4.17.15 -> 4.17.21): must fail",
 		func() ([]byte, error) { return tamperPayload(s.data(FileSBOMAttestation), "4.17.15", "4.17.21") })
+	s.add(FileForeignProvenance, "SLSA v1 provenance of artifact.txt claiming workflow repository "+ForeignRepository+", signed by the demo workflow (whose certificate names "+DemoRepository+"): must fail",
+		func() ([]byte, error) {
+			st, err := demoStatementWith(func(wf map[string]any) { wf["repository"] = ForeignRepository })
+			if err != nil {
+				return nil, err
+			}
+			return inst.Attest(st, demo)
+		})
+	s.add(FileLinkAttestation, "in-toto link v0.3 of step \"build\" (make dist, exit code 0, material main.c), product artifact.txt, signed like attestation.sigstore.json",
+		func() ([]byte, error) {
+			st, err := Statement(FileArtifact, artifact, "https://in-toto.io/attestation/link/v0.3", map[string]any{
+				"name": "build", "command": []string{"make", "dist"},
+				"materials":  []any{map[string]any{"name": "main.c", "digest": map[string]any{"sha256": LinkMaterialDigest}}},
+				"byproducts": map[string]any{"return-value": 0},
+			})
+			if err != nil {
+				return nil, err
+			}
+			return inst.Attest(st, demo)
+		})
 	s.add(FileMalformed, "artifact.txt.sigstore.json truncated: not valid JSON",
 		func() ([]byte, error) {
 			b := s.data(FileArtifactBundle)
@@ -277,17 +311,21 @@ func addKeyFiles(s *fixtureSet) {
 }
 
 // demoStatement returns the in-toto statement the demo attestations sign.
-func demoStatement() ([]byte, error) {
+func demoStatement() ([]byte, error) { return demoStatementWith(func(map[string]any) {}) }
+
+// demoStatementWith is demoStatement with its workflow parameters changed
+// by edit.
+func demoStatementWith(edit func(workflow map[string]any)) ([]byte, error) {
+	workflow := map[string]any{
+		"ref":        DemoRef,
+		"repository": DemoRepository,
+		"path":       ".github/workflows/release.yml",
+	}
+	edit(workflow)
 	predicate := map[string]any{
 		"buildDefinition": map[string]any{
-			"buildType": "https://actions.github.io/buildtypes/workflow/v1",
-			"externalParameters": map[string]any{
-				"workflow": map[string]any{
-					"ref":        DemoRef,
-					"repository": DemoRepository,
-					"path":       ".github/workflows/release.yml",
-				},
-			},
+			"buildType":          "https://actions.github.io/buildtypes/workflow/v1",
+			"externalParameters": map[string]any{"workflow": workflow},
 		},
 		"runDetails": map[string]any{
 			"builder": map[string]any{"id": DemoIdentity},

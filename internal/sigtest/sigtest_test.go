@@ -275,7 +275,8 @@ func TestWriteFixturesLayout(t *testing.T) {
 	readme := string(readFixture(t, dir, FileReadme))
 	names := []string{FileTrustedRoot, FileArtifact, FileArtifactBundle, FileAttestation, FileEmailBundle,
 		FileRekorV2Bundle, FileV01Bundle, FileV02Bundle, FileExpiredBundle, FileNoTlogBundle,
-		FileReusableBundle, FileForeignReusableBundle, FileNoTSABundle, FileTampered, FileOtherKey, FileMalformed, FileOtherRoot, FileReadme}
+		FileReusableBundle, FileForeignReusableBundle, FileNoTSABundle, FileTampered, FileOtherKey, FileMalformed, FileOtherRoot, FileReadme,
+		FileForeignProvenance, FileLinkAttestation}
 	for _, k := range KeyKinds() {
 		names = append(names, KeyFile(k), KeyBundleFile(k))
 	}

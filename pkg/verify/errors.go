@@ -58,6 +58,15 @@ const (
 	// CauseTlogTimeIgnored: the only time evidence is a log entry's
 	// integrated time, which is not verified when the log is ignored.
 	CauseTlogTimeIgnored Cause = "tlog-time-ignored"
+	// CausePredicateType: the statement's predicate type is not the one
+	// the policy asks for.
+	CausePredicateType Cause = "predicate-type"
+	// CauseNotAttestation: the policy has a statement rule (a predicate
+	// type), but the bundle holds a message signature.
+	CauseNotAttestation Cause = "not-an-attestation"
+	// CauseProvenance: the provenance does not agree with the certificate,
+	// or names another builder than the policy's.
+	CauseProvenance Cause = "provenance-mismatch"
 )
 
 func (e *RejectedError) Error() string {

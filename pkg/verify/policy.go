@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/hallmark-dev/hallmark/pkg/attest"
 )
 
 // GitHubIssuer is the OIDC issuer of GitHub Actions workflow identities.
@@ -37,6 +39,27 @@ type Policy struct {
 	// InsecureIgnoreSCT accepts Fulcio certificates without a verified
 	// signed certificate timestamp even when the trust root has CT logs.
 	InsecureIgnoreSCT bool
+
+	// PredicateType, when set, is the predicate type a DSSE statement must
+	// have: a short name of the attest type table ("slsaprovenance1",
+	// "spdxjson": every SPDX document version) or an absolute URI, matched
+	// exactly. A message-signature bundle is then rejected with
+	// CauseNotAttestation.
+	PredicateType string
+	// BuilderID, when set, is the builder id SLSA provenance must name
+	// (runDetails.builder.id; builder.id in v0.2); a statement that is not
+	// provenance is rejected.
+	BuilderID string
+	// InsecureIgnoreProvenance accepts GitHub Actions provenance that the
+	// signer's certificate contradicts (another repository, ref, workflow,
+	// commit or builder): the check is listed as skipped instead.
+	InsecureIgnoreProvenance bool
+	// SkipStatementChecks turns off what the rules above and the automatic
+	// check of GitHub Actions provenance against its certificate say about
+	// the statement; the signature, signer and evidence are still verified.
+	// It is for a signer checking the bundle it just made of a statement
+	// it was given, not for a consumer.
+	SkipStatementChecks bool
 }
 
 // Identity is a keyless signer policy: the certificate's subject alternative
@@ -136,6 +159,11 @@ func (p *Policy) validate() error {
 		return policyErr("an identity and a key are mutually exclusive")
 	case p.MinTlogEntries < 0 || p.MinTimestamps < 0:
 		return policyErr("thresholds must not be negative")
+	}
+	if t := p.PredicateType; t != "" {
+		if _, ok := attest.PredicateType(t); !ok {
+			return policyErr("predicate type %q is neither a known short name nor an absolute URI", t)
+		}
 	}
 	if p.Identity != nil {
 		return p.Identity.validate()

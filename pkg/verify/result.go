@@ -120,6 +120,10 @@ type Statement struct {
 	Type          string    `json:"type,omitempty"`
 	PredicateType string    `json:"predicateType,omitempty"`
 	Subjects      []Subject `json:"subjects,omitempty"`
+	// Provenance summarises SLSA provenance (v1, v0.2): builder and source.
+	Provenance *Provenance `json:"provenance,omitempty"`
+	// Link summarises an in-toto link: the recorded build step.
+	Link *Link `json:"link,omitempty"`
 	// Predicate is the raw predicate of a verified statement, for callers
 	// that read it (an SBOM to scan); it is not part of the JSON report.
 	Predicate json.RawMessage `json:"-"`

@@ -228,10 +228,16 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 	}
 	v.fill(res, out)
 	v.noteUnverifiedTimestamps(b, res)
-	if v.policy.Identity != nil {
-		return v.checkIdentity(out.Signature.Certificate)
+	var cert *certificate.Summary
+	if out.Signature != nil {
+		cert = out.Signature.Certificate
 	}
-	return nil
+	if v.policy.Identity != nil {
+		if err := v.checkIdentity(cert); err != nil {
+			return err
+		}
+	}
+	return v.checkStatement(res.Statement, cert, res)
 }
 
 // checkSignerKind rejects a key-signed bundle under a keyless policy and a
@@ -285,6 +291,10 @@ func (v *Verifier) artifactPolicy(ctx context.Context, sc sgverify.SignatureCont
 	}
 	if a.statementOnly {
 		return nil, done, reject(CauseArtifact, nil, "the bundle holds a message signature, not an attestation: it can only be verified against its artifact")
+	}
+	if v.policy.PredicateType != "" && !v.policy.SkipStatementChecks {
+		return nil, done, ownWords(reject(CauseNotAttestation, nil,
+			"the bundle holds a message signature, not an in-toto attestation, so it has no predicate type to check"))
 	}
 	alg := digestAlgorithmName(msg.DigestAlgorithm())
 	if v.signsWholeMessage(leaf) && a.digest == nil {
