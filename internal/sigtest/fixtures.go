@@ -39,6 +39,17 @@ const (
 	FileSBOMTampered = "sbom-tampered.sigstore.json"
 	FileOtherRoot    = "other-root.json"
 	FileReadme       = "README.txt"
+
+	// Cosign's pre-bundle formats (see [CosignLegacyBundle] and
+	// [CosignDetached]), made from FileArtifactBundle and from
+	// KeyBundleFile(KeyECDSAP256).
+	FileCosignBundle       = "artifact.txt.cosign.bundle"
+	FileCosignTampered     = "tampered-sig.cosign.bundle"
+	FileCosignSignature    = "artifact.txt.sig"
+	FileCosignCertificate  = "artifact.txt.pem"
+	FileCosignKeySignature = "key-ecdsa-p256.sig"
+	FileCosignKeyBundle    = "key-ecdsa-p256.cosign.bundle"
+	FileCosignAttestation  = "attestation.cosign.bundle"
 )
 
 // FileForeignReusableBundle is artifact.txt signed by the reusable workflow
@@ -174,6 +185,7 @@ func fixtures() ([]fixture, error) {
 	addTrustFiles(s, inst)
 	addKeylessFiles(s, inst)
 	addKeyFiles(s)
+	addCosignFiles(s)
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -308,6 +320,37 @@ func addKeyFiles(s *fixtureSet) {
 			}
 			return PublicKeyPEM(key.Public())
 		})
+}
+
+// addCosignFiles adds cosign legacy bundles and detached signatures made
+// from bundles already in s.
+func addCosignFiles(s *fixtureSet) {
+	from := func(name string, conv func([]byte) ([]byte, error)) func() ([]byte, error) {
+		return func() ([]byte, error) { return conv(s.data(name)) }
+	}
+	detached := func(name string, cert bool) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			sig, c, err := CosignDetached(s.data(name))
+			if cert {
+				return c, err
+			}
+			return sig, err
+		}
+	}
+	s.add(FileCosignBundle, "artifact.txt.sigstore.json as a cosign legacy bundle (base64Signature, cert, rekorBundle; no TSA timestamp)",
+		from(FileArtifactBundle, CosignLegacyBundle))
+	s.add(FileCosignTampered, FileCosignBundle+" with a signature byte flipped: must fail",
+		from(FileArtifactBundle, cosignTampered))
+	s.add(FileCosignSignature, "the signature of "+FileArtifactBundle+" as cosign --output-signature writes it (base64)",
+		detached(FileArtifactBundle, false))
+	s.add(FileCosignCertificate, "the certificate of "+FileArtifactBundle+" as cosign --output-certificate writes it (base64 of PEM)",
+		detached(FileArtifactBundle, true))
+	s.add(FileCosignKeySignature, "the signature of "+KeyBundleFile(KeyECDSAP256)+" (base64; no log entry)",
+		detached(KeyBundleFile(KeyECDSAP256), false))
+	s.add(FileCosignKeyBundle, KeyBundleFile(KeyECDSAP256)+" as a cosign legacy bundle (base64Signature only)",
+		from(KeyBundleFile(KeyECDSAP256), CosignLegacyBundle))
+	s.add(FileCosignAttestation, FileAttestation+" as a cosign attest-blob legacy bundle (base64 DSSE envelope, cert, rekorBundle)",
+		from(FileAttestation, CosignLegacyBundle))
 }
 
 // demoStatement returns the in-toto statement the demo attestations sign.
