@@ -1,13 +1,21 @@
 package sigtest
 
 import (
+	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"time"
 
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/rekor/pkg/generated/models"
+	hashedrekordv001 "github.com/sigstore/rekor/pkg/types/hashedrekord/v0.0.1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 )
 
@@ -146,4 +154,62 @@ func cosignTampered(bundleJSON []byte) ([]byte, error) {
 	}
 	p.sig[len(p.sig)/2] ^= 0x01
 	return p.legacyJSON()
+}
+
+// SignBlobWithKeyLogged signs artifact with signer like [SignBlobWithKey],
+// and logs the signature in the instance's Rekor log as a hashedrekord
+// entry naming the PEM public key, with an inclusion promise and proof: what
+// cosign sign-blob --key does with its default log upload. It returns a
+// v0.3 bundle (JSON) with a public key hint. ECDSA P-256 keys only (their
+// digest is SHA-256, which the entry records).
+func (i *Instance) SignBlobWithKeyLogged(signer crypto.Signer, artifact []byte) ([]byte, error) {
+	kp, err := newKeypair(signer)
+	if err != nil {
+		return nil, err
+	}
+	if kp.GetHashAlgorithm() != protocommon.HashAlgorithm_SHA2_256 || kp.alg.GetHashType() == crypto.Hash(0) {
+		return nil, fmt.Errorf("%w: SignBlobWithKeyLogged needs a key that signs a SHA-256 digest", errUnsupported)
+	}
+	sig, digest, err := kp.SignData(context.Background(), artifact)
+	if err != nil {
+		return nil, fmt.Errorf("sigtest: signing: %w", err)
+	}
+	pubPEM, err := PublicKeyPEM(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	alg := models.HashedrekordV001SchemaDataHashAlgorithmSha256
+	value := hex.EncodeToString(digest)
+	e := &hashedrekordv001.V001Entry{HashedRekordObj: models.HashedrekordV001Schema{
+		Data: &models.HashedrekordV001SchemaData{
+			Hash: &models.HashedrekordV001SchemaDataHash{Algorithm: &alg, Value: &value},
+		},
+		Signature: &models.HashedrekordV001SchemaSignature{
+			Content:   sig,
+			PublicKey: &models.HashedrekordV001SchemaSignaturePublicKey{Content: pubPEM},
+		},
+	}}
+	body, err := e.Canonicalize(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("sigtest: hashedrekord entry: %w", err)
+	}
+	entry, err := i.rekorV1Entry(body, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	mediaType, err := bundle.MediaTypeString(BundleV03)
+	if err != nil {
+		return nil, fmt.Errorf("sigtest: %w", err)
+	}
+	return marshalBundle(&protobundle.Bundle{
+		MediaType: mediaType,
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content:     &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: kp.hint}},
+			TlogEntries: []*protorekor.TransparencyLogEntry{entry},
+		},
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest},
+			Signature:     sig,
+		}},
+	})
 }

@@ -33,6 +33,7 @@ type world struct {
 	blob, other, attestation, keyBundle []byte // Sigstore bundles
 	legacy, otherLegacy, attestLegacy   []byte // the same as cosign legacy bundles
 	keyLegacy                           []byte
+	keyLogged                           []byte // key-signed and logged, the key in cert
 	sig, cert                           []byte // detached pair of blob
 	keySig                              []byte // detached signature of keyBundle
 }
@@ -83,6 +84,27 @@ func newWorld() (*world, error) {
 		func() (err error) { w.otherLegacy, err = sigtest.CosignLegacyBundle(w.other); return },
 		func() (err error) { w.attestLegacy, err = sigtest.CosignLegacyBundle(w.attestation); return },
 		func() (err error) { w.keyLegacy, err = sigtest.CosignLegacyBundle(w.keyBundle); return },
+		func() error {
+			logged, err := inst.SignBlobWithKeyLogged(w.key, w.artifact)
+			if err != nil {
+				return err
+			}
+			if w.keyLogged, err = sigtest.CosignLegacyBundle(logged); err != nil {
+				return err
+			}
+			// cosign writes the public key where a certificate would be.
+			pub, err := sigtest.PublicKeyPEM(w.key.Public())
+			if err != nil {
+				return err
+			}
+			var m map[string]any
+			if err := json.Unmarshal(w.keyLogged, &m); err != nil {
+				return err
+			}
+			m["cert"] = base64.StdEncoding.EncodeToString(pub)
+			w.keyLogged, err = json.Marshal(m)
+			return err
+		},
 		func() (err error) { w.sig, w.cert, err = sigtest.CosignDetached(w.blob); return },
 		func() (err error) { w.keySig, _, err = sigtest.CosignDetached(w.keyBundle); return },
 	}
@@ -183,6 +205,7 @@ func TestVerify(t *testing.T) {
 		{name: "keyless legacy bundle", legacy: w.legacy, policy: demoPolicy()},
 		{name: "attest-blob legacy bundle", legacy: w.attestLegacy, policy: demoPolicy()},
 		{name: "key legacy bundle without log", legacy: w.keyLegacy, digest: true, policy: keyPolicy},
+		{name: "key legacy bundle with log entry", legacy: w.keyLogged, tm: true, policy: verify.Policy{Key: w.key.Public()}},
 		{name: "detached keyless pair with the entry of a legacy bundle", sig: w.sig, cert: w.cert, change: withEntryOf(w.legacy), policy: demoPolicy()},
 		{name: "detached key signature", sig: w.keySig, digest: true, policy: keyPolicy},
 		{name: "detached pair, certificate as plain PEM", sig: w.sig, cert: mustB64Decode(t, w.cert), change: withEntryOf(w.legacy), policy: demoPolicy()},
@@ -214,6 +237,8 @@ func TestVerify(t *testing.T) {
 			policy: verify.Policy{Identity: demoPolicy().Identity, InsecureIgnoreTlog: true}, want: verify.CauseTimestamp},
 		{name: "key signature without log, log required", legacy: w.keyLegacy, digest: true, tm: true,
 			policy: verify.Policy{Key: w.key.Public()}, want: verify.CauseTlog},
+		{name: "logged key bundle, another key", legacy: w.keyLogged, tm: true, policy: verify.Policy{Key: otherKey(t)}, want: verify.CauseTlog},
+		{name: "logged key bundle, signature byte flipped", legacy: flipSignature(t, w.keyLogged), tm: true, policy: verify.Policy{Key: w.key.Public()}, want: verify.CauseTlog},
 		{name: "another signer", legacy: w.otherLegacy, policy: demoPolicy(), want: verify.CauseIdentity},
 		{name: "keyless bundle under a key policy", legacy: w.legacy, policy: keyPolicy, want: verify.CauseSignerKind},
 	}
@@ -283,6 +308,14 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+func otherKey(t testing.TB) crypto.PublicKey {
+	k, err := sigtest.GenerateKey(sigtest.KeyECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Public()
 }
 
 func mustB64Decode(t testing.TB, b []byte) []byte {

@@ -16,7 +16,7 @@ import (
 // The shared directory holds one legacy bundle and one Sigstore bundle.
 func legacySeeds(tb testing.TB) [][]byte {
 	w := getWorld(tb)
-	seeds := [][]byte{w.legacy, w.otherLegacy, w.attestLegacy, w.keyLegacy, flipSignature(tb, w.legacy),
+	seeds := [][]byte{w.legacy, w.otherLegacy, w.attestLegacy, w.keyLegacy, w.keyLogged, flipSignature(tb, w.legacy),
 		[]byte(`{"base64Signature":"MEUCIQ==","cert":"","rekorBundle":null}`)}
 	if dir := sharedDir(tb); dir != "" {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
