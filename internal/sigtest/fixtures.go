@@ -50,6 +50,7 @@ const (
 	FileCosignKeySignature = "key-ecdsa-p256.sig"
 	FileCosignKeyBundle    = "key-ecdsa-p256.cosign.bundle"
 	FileCosignAttestation  = "attestation.cosign.bundle"
+	FileCosignEd25519      = "key-ed25519.cosign.bundle"
 )
 
 // FileForeignReusableBundle is artifact.txt signed by the reusable workflow
@@ -349,6 +350,8 @@ func addCosignFiles(s *fixtureSet) {
 		detached(KeyBundleFile(KeyECDSAP256), false))
 	s.add(FileCosignKeyBundle, KeyBundleFile(KeyECDSAP256)+" as a cosign legacy bundle (base64Signature only)",
 		from(KeyBundleFile(KeyECDSAP256), CosignLegacyBundle))
+	s.add(FileCosignEd25519, KeyBundleFile(KeyEd25519)+" as a cosign legacy bundle (base64Signature only; Ed25519 signs the whole artifact)",
+		from(KeyBundleFile(KeyEd25519), CosignLegacyBundle))
 	s.add(FileCosignAttestation, FileAttestation+" as a cosign attest-blob legacy bundle (base64 DSSE envelope, cert, rekorBundle)",
 		from(FileAttestation, CosignLegacyBundle))
 }

@@ -64,8 +64,14 @@ var ErrMalformed = errors.New("malformed cosign signature")
 // digest that was signed and none was given.
 var ErrNeedDigest = errors.New("the artifact digest is needed: no hashedrekord log entry records it")
 
+// malformedError is an ErrMalformed that says only what is wrong.
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string        { return e.msg }
+func (e *malformedError) Is(target error) bool { return target == ErrMalformed }
+
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+	return &malformedError{fmt.Sprintf(format, args...)}
 }
 
 // Legacy is a cosign signature in one of its pre-bundle forms. Exactly one of
@@ -173,7 +179,7 @@ func Detached(sig, cert []byte) (*Legacy, error) {
 			return nil, fmt.Errorf("certificate: %w", err)
 		}
 		if l.Certificate == nil {
-			return nil, fmt.Errorf("certificate: %w", malformed("a public key, not a certificate: verify key-signed signatures with the key as policy"))
+			return nil, malformed("certificate: a public key, not a certificate: verify key-signed signatures with the key as policy")
 		}
 	}
 	return l, nil
@@ -405,7 +411,7 @@ func (l *Legacy) Bundle(artifact *Digest) (*bundle.Bundle, error) {
 	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, malformed("the converted bundle is invalid: %v", err)
 	}
 	return b, nil
 }
