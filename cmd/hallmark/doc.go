@@ -67,6 +67,10 @@ tlog-time-ignored (the only timestamp was the log entry's, set aside by
 --insecure-ignore-tlog), predicate-type, not-an-attestation (--type with a
 message signature; exit 2) and provenance-mismatch.
 
+A cosign legacy bundle (base64Signature, cert, rekorBundle) is read wherever a
+bundle is; cosign's detached --signature FILE and --certificate FILE are read
+too, with the log entry of a legacy --bundle if one is given.
+
 # Sign
 
 'hallmark sign' writes a Sigstore bundle (v0.3) for each FILE to

@@ -38,6 +38,7 @@ type verifyOptions struct {
 	insecureIgnoreSCT             bool
 
 	attestation attestationOptions // verify only: see verify_attest.go
+	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -52,7 +53,8 @@ of the trust root.
 ARTIFACT is a file, - for standard input, or a digest sha256:<hex>. The bundle
 is ARTIFACT.sigstore.json unless --bundle names it. Bundles v0.1 to v0.3 are
 read: message signatures, and DSSE envelopes whose in-toto subjects must
-include the artifact.
+include the artifact. So are cosign's legacy bundles (base64Signature, cert,
+rekorBundle) and its detached --signature/--certificate files.
 
 --type T (alias --predicate-type) requires an attestation's predicate type,
 by name (slsaprovenance1, spdxjson, link...) or URI; --builder-id pins a SLSA
@@ -87,9 +89,10 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			return a.runVerify(cmd.Context(), o, args)
 		}),
 	}
-	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only)")
+	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only), or a cosign legacy bundle")
 	o.bindPolicy(cmd)
 	o.attestation.bind(cmd)
+	o.cosign.bind(cmd)
 	return cmd
 }
 
@@ -196,7 +199,10 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
-	jobs, err := o.jobs(args, a.stdio.In)
+	if err := o.cosign.check(o, args); err != nil {
+		return err
+	}
+	jobs, err := o.cosign.jobs(o, args, a.stdio.In)
 	if err != nil {
 		return err
 	}
@@ -204,7 +210,7 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	results := v.VerifyAll(ctx, jobs)
+	results := a.verifyAll(ctx, v, o, args, jobs)
 	attestationUsage(results)
 	return a.reportVerify(results)
 }
