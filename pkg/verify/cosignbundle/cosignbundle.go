@@ -49,7 +49,6 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/tlog"
 )
 
 // Format names cosign's legacy bundle in messages.
@@ -328,24 +327,35 @@ var hashAlgorithms = map[string]protocommon.HashAlgorithm{
 }
 
 // LoggedDigest returns the artifact digest that the log entry records, if
-// it is a hashedrekord entry, read by sigstore-go's entry parser.
+// it is a hashedrekord entry. It only reads the body: sigstore-go's verifier
+// parses the entry itself and refuses a bundle whose digest differs from it.
 func (l *Legacy) LoggedDigest() (*Digest, bool) {
 	if l.Entry == nil {
 		return nil, false
 	}
-	e, err := tlog.ParseTransparencyLogEntry(l.Entry)
-	if err != nil {
+	var body struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			Data struct {
+				Hash struct {
+					Algorithm string `json:"algorithm"`
+					Value     string `json:"value"`
+				} `json:"hash"`
+			} `json:"data"`
+		} `json:"spec"`
+	}
+	if json.Unmarshal(l.Entry.GetCanonicalizedBody(), &body) != nil || body.Kind != "hashedrekord" {
 		return nil, false
 	}
-	d, alg, ok := e.GetHashedRekordDigest()
-	if !ok {
+	h := body.Spec.Data.Hash
+	if _, known := hashAlgorithms[h.Algorithm]; !known {
 		return nil, false
 	}
-	alg = strings.ToLower(alg)
-	if _, known := hashAlgorithms[alg]; !known {
+	d, err := hex.DecodeString(h.Value)
+	if err != nil || len(d) == 0 {
 		return nil, false
 	}
-	return &Digest{Algorithm: alg, Value: d}, true
+	return &Digest{Algorithm: h.Algorithm, Value: d}, true
 }
 
 // NeedsDigest reports whether Bundle needs the artifact digest: l is a

@@ -355,6 +355,9 @@ func TestParseFields(t *testing.T) {
 		a.Entry.GetKindVersion().GetKind() != "dsse" || a.NeedsDigest() {
 		t.Fatalf("attestation read as %+v", a)
 	}
+	if d, ok := a.LoggedDigest(); ok {
+		t.Fatalf("a dsse entry has no artifact digest, got %+v", d)
+	}
 
 	// cosign writes the public key into cert for key-signed bundles.
 	pem, err := sigtest.PublicKeyPEM(w.key.Public())
