@@ -573,3 +573,68 @@ func TestCosignMade(t *testing.T) {
 		t.Error("IsLegacy(art-1MiB.sigstore.json) = true")
 	}
 }
+
+// TestRealBundles rewrites real Sigstore bundles logged in the public-good
+// Rekor v1 log as cosign legacy bundles and verifies them against the
+// public-good root: the SET that Rekor signed must verify over the payload
+// as this package rebuilds it, for hashedrekord, dsse and intoto entries.
+// Skipped when the shared fixtures are absent.
+func TestRealBundles(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "..", "shared", "fixtures", "real-bundles")
+	tm, err := root.NewTrustedRootFromPath(filepath.Join(dir, "trusted-roots", "public-good.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent: real bundles skipped", dir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	const beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+	const sigstoreJS = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+	for _, tc := range []struct {
+		dir, san, kind string
+	}{
+		{"b1-conf-happy-v0.3", beacon, "hashedrekord"},
+		{"b2-sigstorejs-2.0.0-provenance", sigstoreJS, "intoto"},
+		{"b3-conf-intoto-dsse-v3", beacon, "dsse"},
+		{"b5-sigstorejs-1.3.0-provenance", sigstoreJS, "intoto"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, tc.dir, "bundle.sigstore.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			legacy, err := sigtest.CosignLegacyBundle(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := toBundle(t, legacy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Entry.GetKindVersion().GetKind(); got != tc.kind {
+				t.Fatalf("entry kind %q, want %q", got, tc.kind)
+			}
+			b, err := l.Bundle(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := verify.New(tm, verify.Policy{Identity: &verify.Identity{SAN: tc.san, Issuer: sigtest.GitHubIssuer}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			artifact := filepath.Join(dir, tc.dir, "artifact")
+			if _, err := v.Verify(context.Background(), b, verify.FileArtifact(artifact)); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			// The SET is Rekor's signature over exactly this payload.
+			l.Entry.LogIndex++
+			b, err = l.Bundle(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(context.Background(), b, verify.FileArtifact(artifact)); !verify.IsRejected(err) {
+				t.Fatalf("Verify with another log index: error = %v, want a rejection", err)
+			}
+		})
+	}
+}

@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hallmark-dev/hallmark/internal/sigtest"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 	"github.com/hallmark-dev/hallmark/pkg/verify/cosignbundle"
 )
 
 // legacySeeds are the legacy bundles of the tests, edited ones included,
 // and cosign's own when the shared fixtures are present.
-// The shared directory holds one legacy bundle and one Sigstore bundle.
+// The shared directory holds one legacy bundle and one Sigstore bundle, and
+// real bundles next to it.
 func legacySeeds(tb testing.TB) [][]byte {
 	w := getWorld(tb)
 	seeds := [][]byte{w.legacy, w.otherLegacy, w.attestLegacy, w.keyLegacy, w.keyLogged, flipSignature(tb, w.legacy),
@@ -29,6 +31,19 @@ func legacySeeds(tb testing.TB) [][]byte {
 				tb.Fatal(err)
 			}
 			seeds = append(seeds, b)
+		}
+		// Real public-good bundles, rewritten in the legacy form.
+		real, _ := filepath.Glob(filepath.Join(dir, "..", "real-bundles", "b[1235]-*", "bundle.sigstore.json"))
+		for _, p := range real {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			legacy, err := sigtest.CosignLegacyBundle(b)
+			if err != nil {
+				tb.Fatalf("%s: %v", p, err)
+			}
+			seeds = append(seeds, legacy)
 		}
 	}
 	return seeds
