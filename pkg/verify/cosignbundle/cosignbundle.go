@@ -188,16 +188,16 @@ func Detached(sig, cert []byte) (*Legacy, error) {
 // base64; a detached file may hold the raw bytes. A decoded signature that is
 // a JSON DSSE envelope (cosign attest-blob) becomes the Envelope.
 func (l *Legacy) setSignature(data []byte, strict bool) error {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
+	text := bytes.TrimSpace(data)
+	if len(text) == 0 {
 		return malformed("empty signature")
 	}
-	raw, err := base64.StdEncoding.DecodeString(string(data))
+	raw, err := base64.StdEncoding.DecodeString(string(text))
 	if err != nil {
 		if strict {
 			return malformed("not base64: %v", err)
 		}
-		raw = data
+		raw = data // binary: white space bytes are part of it
 	}
 	if env, ok := envelope(raw); ok {
 		l.Envelope = env

@@ -502,6 +502,14 @@ func TestDetachedMalformed(t *testing.T) {
 	if err != nil || string(raw.Signature) != string(l.Signature) {
 		t.Fatalf("raw signature read as %x, %v", raw.Signature, err)
 	}
+	// Raw bytes are binary: a byte that happens to be white space (a DER
+	// signature may end in 0x0a or 0x20) is part of the signature.
+	for _, edge := range [][]byte{append([]byte{0x30, 0x45, 0x02}, ' ', 0x0a), {0x0a, 0x30, 0x45, 0x02, 0x21}} {
+		got, err := cosignbundle.Detached(edge, nil)
+		if err != nil || string(got.Signature) != string(edge) {
+			t.Errorf("raw signature %x read as %x, %v", edge, got.Signature, err)
+		}
+	}
 }
 
 // sharedDir is ../shared/fixtures/cosign-interop, or "" when absent.
