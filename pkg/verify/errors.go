@@ -55,6 +55,7 @@ const (
 	CauseCertificate Cause = "certificate"          // the certificate does not chain to a CA of the trust root
 	CauseCertTime    Cause = "certificate-time"     // the certificate was not valid at the verified signing time
 	CauseSCT         Cause = "sct"                  // the certificate transparency proof fails
+	CauseStatement   Cause = "statement-mismatch"   // the statement does not match Policy.Statement
 	// CauseTlogTimeIgnored: the only time evidence is a log entry's
 	// integrated time, which is not verified when the log is ignored.
 	CauseTlogTimeIgnored Cause = "tlog-time-ignored"

@@ -60,6 +60,9 @@ type Policy struct {
 	// It is for a signer checking the bundle it just made of a statement
 	// it was given, not for a consumer.
 	SkipStatementChecks bool
+	// Statement, when set, constrains the verified in-toto statement (see
+	// GitHubReleasePolicy).
+	Statement *StatementRule
 }
 
 // Identity is a keyless signer policy: the certificate's subject alternative
@@ -76,6 +79,9 @@ type Identity struct {
 	Issuer string `json:"issuer,omitempty"`
 	// IssuerRegexp is a whole-value pattern for the issuer.
 	IssuerRegexp string `json:"issuerRegexp,omitempty"`
+	// NoIssuer requires a certificate without an OIDC issuer extension, as
+	// GitHub's release attestations have (Issuer and IssuerRegexp unset).
+	NoIssuer bool `json:"noIssuer,omitempty"`
 
 	// SourceRepositoryURI must equal the certificate's source repository
 	// claim, e.g. https://github.com/OWNER/NAME.
@@ -165,6 +171,11 @@ func (p *Policy) validate() error {
 			return policyErr("predicate type %q is neither a known short name nor an absolute URI", t)
 		}
 	}
+	if p.Statement != nil {
+		if err := p.Statement.validate(); err != nil {
+			return err
+		}
+	}
 	if p.Identity != nil {
 		return p.Identity.validate()
 	}
@@ -175,7 +186,10 @@ func (id *Identity) validate() error {
 	if id.SAN == "" && id.SANRegexp == "" {
 		return policyErr("a certificate identity (SAN) or identity pattern is required")
 	}
-	if id.Issuer == "" && id.IssuerRegexp == "" {
+	switch {
+	case id.NoIssuer && (id.Issuer != "" || id.IssuerRegexp != ""):
+		return policyErr("an identity without an OIDC issuer cannot name one")
+	case !id.NoIssuer && id.Issuer == "" && id.IssuerRegexp == "":
 		return policyErr("a certificate OIDC issuer or issuer pattern is required")
 	}
 	if id.SignerWorkflow != "" {
@@ -211,6 +225,9 @@ func (id *Identity) sigstoreIdentity() (sgverify.CertificateIdentity, error) {
 	}
 	if iss != "" {
 		iss = Anchor(iss)
+	}
+	if id.NoIssuer {
+		iss = "^$" // the summary of a certificate without the extension
 	}
 	ci, err := sgverify.NewShortCertificateIdentity(id.Issuer, iss, id.SAN, san)
 	if err != nil {

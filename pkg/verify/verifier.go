@@ -51,6 +51,9 @@ type Verifier struct {
 	minTlog, minTS int
 	// skipped are the checks the policy or the trust root turn off.
 	skipped []SkippedCheck
+	// instances are the per-root verifiers of NewWithRoots; when set, the
+	// fields above are unused.
+	instances []*Verifier
 }
 
 // New builds a Verifier. trusted may be nil only for a key policy that
@@ -86,6 +89,12 @@ func New(trusted root.TrustedMaterial, p Policy) (*Verifier, error) {
 		opts := append(tlogOpts, sgverify.WithObserverTimestamps(minTS))
 		if len(trusted.CTLogs()) > 0 && !p.InsecureIgnoreSCT {
 			opts = append(opts, sgverify.WithSignedCertificateTimestamps(1))
+		}
+		if timestampsOnly(trusted) {
+			// GitHub's instance: its certificates are proven by RFC 3161
+			// timestamps of its own authorities, with no log to check.
+			v.minTlog = 0
+			opts = []sgverify.VerifierOption{sgverify.WithSignedTimestamps(minTS)}
 		}
 		if v.keyless, err = sgverify.NewVerifier(trusted, opts...); err != nil {
 			return nil, err
@@ -174,6 +183,9 @@ func malformedBundle(data []byte, err error) *RejectedError {
 // other error when verification could not be completed (the artifact could
 // not be read, ctx was cancelled).
 func (v *Verifier) Verify(ctx context.Context, b *bundle.Bundle, a Artifact) (*Result, error) {
+	if len(v.instances) > 0 {
+		return v.verifyInstances(ctx, b, a)
+	}
 	res := &Result{Artifact: a.Name, MediaType: b.GetMediaType()}
 	res.SkippedChecks = append(res.SkippedChecks, v.skipped...)
 	err := v.verify(ctx, b, &a, res)
@@ -237,7 +249,17 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 			return err
 		}
 	}
-	return v.checkStatement(res.Statement, cert, res)
+	if err := v.checkStatement(res.Statement, cert, res); err != nil {
+		return err
+	}
+	if r := v.policy.Statement; r != nil && !v.policy.SkipStatementChecks {
+		var payload []byte
+		if env := sc.EnvelopeContent(); env != nil {
+			payload, _ = base64.StdEncoding.DecodeString(env.RawEnvelope().Payload) // decoded in summarize
+		}
+		return r.check(res.Statement, payload)
+	}
+	return nil
 }
 
 // checkSignerKind rejects a key-signed bundle under a keyless policy and a
@@ -447,6 +469,9 @@ func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
 	}
 	add("identity (SAN)", id.SAN, id.SANRegexp, s.SubjectAlternativeName)
 	add("issuer", id.Issuer, id.IssuerRegexp, s.Issuer)
+	if id.NoIssuer {
+		out = append(out, Comparison{Field: "issuer", Expected: "none (no OIDC issuer extension)", Actual: s.Issuer, Match: s.Issuer == ""})
+	}
 	add("source repository", id.SourceRepositoryURI, "", s.SourceRepositoryURI)
 	if id.SignerWorkflow != "" {
 		out = append(out, Comparison{Field: "signer workflow", Expected: fmt.Sprintf("%q", SignerWorkflowURI(id.SignerWorkflow)),
@@ -461,6 +486,11 @@ func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
 // explain turns a sigstore-go error into a rejection a user can act on.
 func (v *Verifier) explain(err error, b *bundle.Bundle, sc sgverify.SignatureContent, res *Result, dups evidenceDuplicates) error {
 	msg := err.Error()
+	if leaf := leafOf(b); leaf != nil && v.tm != nil && !v.issuedByTrustedCA(leaf) {
+		// A foreign certificate first: its log entry or timestamps failing
+		// is a consequence (another instance's logs and TSAs).
+		return v.certificateRejection(err, b)
+	}
 	switch {
 	case strings.HasPrefix(msg, "failed to verify log inclusion"):
 		if len(res.TlogEntries) == 0 {
@@ -802,6 +832,13 @@ func distinctEvidence(b *bundle.Bundle) (*bundle.Bundle, evidenceDuplicates) {
 // for every bundle.
 func skippedChecks(trusted root.TrustedMaterial, p Policy) []SkippedCheck {
 	var out []SkippedCheck
+	if p.Identity != nil && timestampsOnly(trusted) {
+		const why = "the trust root has no %s, as GitHub's Sigstore instance: its certificates are verified with signed timestamps only"
+		return []SkippedCheck{
+			{Check: CheckTlog, Reason: fmt.Sprintf(why, "transparency logs")},
+			{Check: CheckSCT, Reason: fmt.Sprintf(why, "certificate transparency logs")},
+		}
+	}
 	if p.Identity != nil {
 		switch {
 		case p.InsecureIgnoreSCT:
