@@ -55,8 +55,12 @@ type Options struct {
 	// MirrorURL is the TUF repository (default: the public-good mirror).
 	MirrorURL string
 	// InitialRoot is the TUF root.json the mirror's chain starts from
-	// (default: the public-good root that sigstore-go embeds).
+	// (default: the public-good root that sigstore-go embeds, unless
+	// Bootstrap is set).
 	InitialRoot []byte
+	// Bootstrap, when InitialRoot is nil, is a pinned root fetched from the
+	// mirror on first use and kept in the cache (see GitHubOptions).
+	Bootstrap *Bootstrap
 	// MaxAge is how old the cache may be before an online load refreshes
 	// it (default DefaultMaxAge).
 	MaxAge time.Duration
@@ -101,7 +105,7 @@ func (o *Options) defaults() error {
 	if o.MirrorURL == "" {
 		o.MirrorURL = tuf.DefaultMirror
 	}
-	if o.InitialRoot == nil {
+	if o.InitialRoot == nil && o.Bootstrap == nil {
 		o.InitialRoot = tuf.DefaultRoot()
 	}
 	if o.MaxAge == 0 {
@@ -139,6 +143,9 @@ func Load(ctx context.Context, o Options) (*Root, error) {
 		return loadFile(o.TrustedRootPath)
 	}
 	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	if err := o.bootstrap(ctx); err != nil {
 		return nil, err
 	}
 	cached, err := readCache(o)
@@ -300,6 +307,9 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 	if o.Offline {
 		return nil, fmt.Errorf("%w: refusing to contact %s while offline", ErrRefresh, o.MirrorURL)
 	}
+	if err := o.bootstrap(ctx); err != nil {
+		return nil, err
+	}
 	opts := tuf.DefaultOptions().
 		WithContext(ctx).
 		WithCachePath(filepath.Join(o.CacheDir, "tuf")).
@@ -361,6 +371,12 @@ func writeCache(dir string, files map[string][]byte, m record) error {
 // as of the fetch.
 func SigningConfig(o Options) ([]byte, error) {
 	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	o.Offline = true // the kept bootstrap root only
+	if err := o.bootstrap(context.Background()); errors.Is(err, ErrNoCachedRoot) {
+		return nil, fmt.Errorf("%w: %w", os.ErrNotExist, err)
+	} else if err != nil {
 		return nil, err
 	}
 	rec, err := readRecord(o)
