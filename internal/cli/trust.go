@@ -18,14 +18,14 @@ import (
 
 // trustFlags choose the trust root; verify and the trust commands share them.
 type trustFlags struct {
-	trustedRoot string
+	trustedRoot []string
 	offline     bool
 	mirror      string
 	tufRoot     string
 }
 
 func (t *trustFlags) bind(f *pflag.FlagSet) {
-	f.StringVar(&t.trustedRoot, "trusted-root", "", "a trusted_root.json `FILE` to trust (env HALLMARK_TRUSTED_ROOT)")
+	f.StringArrayVar(&t.trustedRoot, "trusted-root", nil, "a trusted_root.json `FILE` to trust, or JSONL of several roots; repeatable (env HALLMARK_TRUSTED_ROOT)")
 	f.BoolVar(&t.offline, "offline", false, "never use the network: --trusted-root or the cached root only")
 	f.StringVar(&t.mirror, "tuf-mirror", "", "TUF repository `URL` of the trust root (env HALLMARK_TUF_MIRROR; default the Sigstore public-good mirror)")
 	f.StringVar(&t.tufRoot, "tuf-root", "", "initial TUF root.json `FILE` of --tuf-mirror (env HALLMARK_TUF_ROOT)")
@@ -33,12 +33,33 @@ func (t *trustFlags) bind(f *pflag.FlagSet) {
 
 // explicit reports whether the user named a trust root file.
 func (t *trustFlags) explicit() bool {
-	return t.trustedRoot != "" || os.Getenv("HALLMARK_TRUSTED_ROOT") != ""
+	return len(t.rootFiles()) > 0
+}
+
+// rootFiles are the --trusted-root files, else $HALLMARK_TRUSTED_ROOT.
+func (t *trustFlags) rootFiles() []string {
+	if len(t.trustedRoot) > 0 {
+		return t.trustedRoot
+	}
+	if p := os.Getenv("HALLMARK_TRUSTED_ROOT"); p != "" {
+		return []string{p}
+	}
+	return nil
+}
+
+// withGitHub reports whether GitHub's root comes with the public-good one:
+// no --trusted-root and no other mirror.
+func (t *trustFlags) withGitHub() bool {
+	return !t.explicit() && firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")) == ""
 }
 
 func (t *trustFlags) options() (trust.Options, error) {
+	var first string
+	if files := t.rootFiles(); len(files) > 0 {
+		first = files[0]
+	}
 	o := trust.Options{
-		TrustedRootPath: firstNonEmpty(t.trustedRoot, os.Getenv("HALLMARK_TRUSTED_ROOT")),
+		TrustedRootPath: first,
 		Offline:         t.offline,
 		MirrorURL:       firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")),
 	}
@@ -72,12 +93,46 @@ func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error)
 	if err != nil {
 		return nil, err
 	}
+	return a.loadRoot(ctx, o)
+}
+
+// loadTrusts loads every root verification trusts: each --trusted-root
+// file (JSONL files give several), else the public-good root and GitHub's,
+// each kept fresh through its TUF repository (or the --tuf-mirror one).
+func (a *app) loadTrusts(ctx context.Context, t *trustFlags) ([]*trust.Root, error) {
+	if files := t.rootFiles(); len(files) > 0 {
+		rs, err := trust.LoadFiles(files)
+		if err != nil {
+			return nil, withHint(err, "pass a trusted_root.json, or JSONL of roots one a line ('gh attestation trusted-root' output), with --trusted-root")
+		}
+		for _, r := range rs {
+			a.verbosef("trust root: %s %s", r.Source.Kind, termtext.Quote(r.Source.Path))
+		}
+		return rs, nil
+	}
+	r, err := a.loadTrust(ctx, t)
+	if err != nil || !t.withGitHub() {
+		return []*trust.Root{r}, err
+	}
+	o, err := t.options()
+	if err != nil {
+		return nil, err
+	}
+	gh, err := a.loadRoot(ctx, trust.GitHubOptions(o))
+	if err != nil {
+		return nil, fmt.Errorf("GitHub's trust root (%s): %w", trust.GitHubMirror, err)
+	}
+	return []*trust.Root{r, gh}, nil
+}
+
+// loadRoot loads o's root and explains failures with hints.
+func (a *app) loadRoot(ctx context.Context, o trust.Options) (*trust.Root, error) {
 	r, err := trust.Load(ctx, o)
 	switch {
 	case errors.Is(err, trust.ErrNoCachedRoot):
 		return nil, withHint(fmt.Errorf("--offline: %w", err),
 			"run 'hallmark trust update' once while online, or pass --trusted-root FILE (e.g. from 'hallmark trust export')")
-	case errors.Is(err, trust.ErrRefresh):
+	case errors.Is(err, trust.ErrRefresh), errors.Is(err, trust.ErrBootstrap):
 		return nil, withHint(err,
 			"check the network, or use --offline to verify with the cached root, or --trusted-root FILE")
 	case errors.Is(err, trust.ErrBadCache):
@@ -135,10 +190,26 @@ func (a *app) trustUpdateCommand() *cobra.Command {
 			if err != nil {
 				return withHint(err, "check the network and the mirror URL")
 			}
-			if a.output == "json" {
-				return a.printJSON(r.Source)
+			var gh *trust.Root
+			if t.withGitHub() {
+				if gh, err = trust.Update(cmd.Context(), trust.GitHubOptions(o)); err != nil {
+					return withHint(fmt.Errorf("GitHub's trust root: %w", err), "check the network: "+trust.GitHubMirror+" must be reachable")
+				}
 			}
-			fmt.Fprintf(a.stdio.Out, "updated trust root from %s, cached in %s\n", termtext.Quote(r.Source.Mirror), termtext.Quote(r.Source.Path))
+			if a.output == "json" {
+				if gh == nil {
+					return a.printJSON(r.Source)
+				}
+				return a.printJSON(struct {
+					trust.Source
+					Additional []trust.Source `json:"additionalRoots"`
+				}{r.Source, []trust.Source{gh.Source}})
+			}
+			for _, r := range []*trust.Root{r, gh} {
+				if r != nil {
+					fmt.Fprintf(a.stdio.Out, "updated trust root from %s, cached in %s\n", termtext.Quote(r.Source.Mirror), termtext.Quote(r.Source.Path))
+				}
+			}
 			return nil
 		}),
 	}
@@ -155,15 +226,22 @@ func (a *app) trustShowCommand() *cobra.Command {
 		Short: "Show which trust root verification uses, where it came from and what it trusts",
 		Args:  cobra.NoArgs,
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			r, err := a.loadTrust(cmd.Context(), t)
+			rs, err := a.loadTrusts(cmd.Context(), t)
 			if err != nil {
 				return err
 			}
-			s := summarizeRoot(r)
+			s := summarizeRoot(rs[0])
+			for _, r := range rs[1:] {
+				s.Additional = append(s.Additional, summarizeRoot(r))
+			}
 			if a.output == "json" {
 				return a.printJSON(s)
 			}
 			a.printRootSummary(s)
+			for _, o := range s.Additional {
+				fmt.Fprintln(a.stdio.Out)
+				a.printRootSummary(o)
+			}
 			return nil
 		}),
 	}
@@ -179,7 +257,10 @@ func (a *app) trustExportCommand() *cobra.Command {
 		Long: `Write the trust root that verification would use into DIR, for an
 air-gapped machine: always trusted_root.json; and signing_config.json, the
 signing config cached with a root fetched through TUF, when the mirror has
-one (a --trusted-root FILE comes without one). The files written are listed
+one (a --trusted-root FILE comes without one); and when several roots are
+trusted (the public-good root and GitHub's, or several --trusted-root files),
+trusted_roots.jsonl with all of them, one a line, to pass to --trusted-root
+there. The files written are listed
 on stdout. DIR is created if needed; on failure nothing that export created
 is left behind.`,
 		Example: `  hallmark trust export ./sigstore-trust
@@ -187,10 +268,11 @@ is left behind.`,
   hallmark verify --offline --trusted-root ./sigstore-trust/trusted_root.json ...`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			r, err := a.loadTrust(cmd.Context(), t)
+			rs, err := a.loadTrusts(cmd.Context(), t)
 			if err != nil {
 				return err
 			}
+			r := rs[0]
 			var sc []byte
 			if r.Source.Kind != "file" {
 				o, err := t.options()
@@ -207,7 +289,7 @@ is left behind.`,
 					return err
 				}
 			}
-			paths, err := trust.Export(r, sc, args[0])
+			paths, err := trust.Export(r, sc, args[0], rs[1:]...)
 			if err != nil {
 				return withHint(fmt.Errorf("exporting the trust root: %w", err), "check that the directory can be created and written, or choose another DIR")
 			}
@@ -231,6 +313,9 @@ type rootSummary struct {
 	TSAs   []authority      `json:"timestampAuthorities"`
 	Logs   []logDescription `json:"transparencyLogs"`
 	CTLogs []logDescription `json:"ctLogs"`
+	// Additional are the other roots trusted (GitHub's, more --trusted-root
+	// files), each checked for the bundles its CAs issued.
+	Additional []rootSummary `json:"additionalRoots,omitempty"`
 }
 
 type authority struct {

@@ -266,9 +266,9 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	default:
 		return nil, a.noPolicyError(bundlePath)
 	}
-	var tm root.TrustedMaterial
+	var tm []root.TrustedMaterial
 	if policy.Key == nil || !o.insecureIgnoreTlog || o.trust.explicit() {
-		r, err := a.loadTrust(ctx, &o.trust)
+		rs, err := a.loadTrusts(ctx, &o.trust)
 		if err != nil {
 			if policy.Key != nil && !o.insecureIgnoreTlog {
 				// The root is needed only for the log entry (and any
@@ -279,9 +279,11 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 			}
 			return nil, err
 		}
-		tm = r.Trusted
+		for _, r := range rs {
+			tm = append(tm, r.Trusted)
+		}
 	}
-	v, err := verify.New(tm, policy)
+	v, err := verify.NewWithRoots(tm, policy)
 	if err != nil {
 		return nil, usageError(err)
 	}

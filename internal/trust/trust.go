@@ -6,9 +6,11 @@
 package trust
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -393,9 +395,22 @@ func SigningConfig(o Options) ([]byte, error) {
 
 // Export writes the root as trusted_root.json into dir, and the cached
 // signing config as signing_config.json when there is one, for an air-gapped
-// machine. It returns the paths written. On failure it leaves nothing it
-// created: neither a file that was not there before nor a directory.
-func Export(r *Root, signingConfig []byte, dir string) (paths []string, err error) {
+// machine; with others (GitHub's root), also trusted_roots.jsonl holding r
+// and the others, one root a line, for --trusted-root. It returns the paths
+// written. On failure it leaves nothing it created: neither a file that was
+// not there before nor a directory.
+func Export(r *Root, signingConfig []byte, dir string, others ...*Root) (paths []string, err error) {
+	var jsonl []byte
+	if len(others) > 0 {
+		var buf bytes.Buffer
+		for _, o := range append([]*Root{r}, others...) {
+			if err := json.Compact(&buf, o.JSON); err != nil {
+				return nil, fmt.Errorf("exporting trusted root %s: %w", o.Source.Path, err)
+			}
+			buf.WriteByte('\n')
+		}
+		jsonl = buf.Bytes()
+	}
 	var created []string // files that were not there before
 	made, err := mkdirAll(dir)
 	defer func() {
@@ -416,7 +431,7 @@ func Export(r *Root, signingConfig []byte, dir string) (paths []string, err erro
 	files := []struct {
 		name string
 		data []byte
-	}{{"trusted_root.json", r.JSON}, {"signing_config.json", signingConfig}}
+	}{{"trusted_root.json", r.JSON}, {"signing_config.json", signingConfig}, {"trusted_roots.jsonl", jsonl}}
 	for _, f := range files {
 		if f.data == nil {
 			continue
