@@ -181,9 +181,23 @@ expects.
 # Trust
 
 Verification trusts the certificate authorities, logs and timestamp
-authorities of a trust root: --trusted-root FILE (or $HALLMARK_TRUSTED_ROOT),
-else the Sigstore public-good root, fetched through TUF, verified, and cached
-in $HALLMARK_CACHE_DIR (default: hallmark/ in the user cache directory). An
+authorities of trust roots: each --trusted-root FILE (repeatable; a file may
+be JSONL of several roots, one a line, as 'gh attestation trusted-root'
+writes; or $HALLMARK_TRUSTED_ROOT), else the Sigstore public-good root and
+the root of GitHub's own Sigstore instance (https://tuf-repo.github.com),
+each fetched through its TUF repository, verified, and cached in
+$HALLMARK_CACHE_DIR (default: hallmark/ in the user cache directory). With
+--tuf-mirror only that mirror's root is used.
+
+Each bundle is checked against the root whose Fulcio CA issued its
+certificate. A root with timestamp authorities and no transparency or CT
+logs, as GitHub's, verifies its certificates with signed (RFC 3161)
+timestamps only; the JSON result's skippedChecks names tlog and sct and why.
+
+hallmark carries no copy of GitHub's TUF root: it pins the SHA-256 of the
+version it starts from (3.root.json, the one gh embeds), fetches that file
+from the mirror on first use, refuses it unless the hash matches, and keeps
+it in the cache for offline runs. An
 online run refreshes a cache older than a day and fails, never silently falls
 back, if the refresh fails. --offline never opens a network connection: it
 uses --trusted-root or the cached root, warning when that is old.
@@ -200,8 +214,10 @@ day old, was fetched in the future, or its TUF metadata has expired
 warning). A cache made from another mirror or --tuf-root is not used.
 
 'hallmark trust export DIR' writes the root in use for an air-gapped machine:
-trusted_root.json, and signing_config.json when the TUF cache has one (a
---trusted-root FILE has none). It lists the files written; on failure it
+trusted_root.json, signing_config.json when the TUF cache has one (a
+--trusted-root FILE has none), and, when several roots are trusted,
+trusted_roots.jsonl with all of them for --trusted-root. 'trust show' lists
+the other roots under additionalRoots in JSON. It lists the files written; on failure it
 leaves no file or directory it created.
 
 # Output and exit codes
