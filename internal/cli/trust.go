@@ -22,6 +22,8 @@ type trustFlags struct {
 	offline     bool
 	mirror      string
 	tufRoot     string
+	ghMirror    string
+	ghTUFRoot   string
 }
 
 func (t *trustFlags) bind(f *pflag.FlagSet) {
@@ -29,6 +31,28 @@ func (t *trustFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&t.offline, "offline", false, "never use the network: --trusted-root or the cached root only")
 	f.StringVar(&t.mirror, "tuf-mirror", "", "TUF repository `URL` of the trust root (env HALLMARK_TUF_MIRROR; default the Sigstore public-good mirror)")
 	f.StringVar(&t.tufRoot, "tuf-root", "", "initial TUF root.json `FILE` of --tuf-mirror (env HALLMARK_TUF_ROOT)")
+	t.bindGitHub(f)
+}
+
+func (t *trustFlags) bindGitHub(f *pflag.FlagSet) {
+	f.StringVar(&t.ghMirror, "github-tuf-mirror", "", "TUF repository `URL` of GitHub's trust root (env HALLMARK_GITHUB_TUF_MIRROR; default "+trust.GitHubMirror+")")
+	f.StringVar(&t.ghTUFRoot, "github-tuf-root", "", "initial TUF root.json `FILE` of --github-tuf-mirror (env HALLMARK_GITHUB_TUF_ROOT; default the pinned root fetched from the mirror)")
+}
+
+// githubOptions are o's cache, clock and offline setting for GitHub's
+// TUF repository (or --github-tuf-mirror's).
+func (t *trustFlags) githubOptions(o trust.Options) (trust.Options, error) {
+	o.MirrorURL, o.InitialRoot, o.Bootstrap = firstNonEmpty(t.ghMirror, os.Getenv("HALLMARK_GITHUB_TUF_MIRROR")), nil, nil
+	if p := firstNonEmpty(t.ghTUFRoot, os.Getenv("HALLMARK_GITHUB_TUF_ROOT")); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return o, fmt.Errorf("reading GitHub's TUF root: %w", err)
+		}
+		o.InitialRoot = data
+	} else if o.MirrorURL != "" {
+		return o, usageError(errors.New("--github-tuf-mirror needs the mirror's initial root.json"), "pass it with --github-tuf-root FILE")
+	}
+	return trust.GitHubOptions(o), nil
 }
 
 // explicit reports whether the user named a trust root file.
@@ -48,9 +72,10 @@ func (t *trustFlags) rootFiles() []string {
 }
 
 // withGitHub reports whether GitHub's root comes with the public-good one:
-// no --trusted-root and no other mirror.
+// no --trusted-root, and no other mirror unless GitHub's is named too.
 func (t *trustFlags) withGitHub() bool {
-	return !t.explicit() && firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")) == ""
+	return !t.explicit() && (firstNonEmpty(t.mirror, os.Getenv("HALLMARK_TUF_MIRROR")) == "" ||
+		firstNonEmpty(t.ghMirror, os.Getenv("HALLMARK_GITHUB_TUF_MIRROR")) != "")
 }
 
 func (t *trustFlags) options() (trust.Options, error) {
@@ -118,7 +143,10 @@ func (a *app) loadTrusts(ctx context.Context, t *trustFlags) ([]*trust.Root, err
 	if err != nil {
 		return nil, err
 	}
-	gh, err := a.loadRoot(ctx, trust.GitHubOptions(o))
+	if o, err = t.githubOptions(o); err != nil {
+		return nil, err
+	}
+	gh, err := a.loadRoot(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub's trust root (%s): %w", trust.GitHubMirror, err)
 	}
@@ -192,8 +220,12 @@ func (a *app) trustUpdateCommand() *cobra.Command {
 			}
 			var gh *trust.Root
 			if t.withGitHub() {
-				if gh, err = trust.Update(cmd.Context(), trust.GitHubOptions(o)); err != nil {
-					return withHint(fmt.Errorf("GitHub's trust root: %w", err), "check the network: "+trust.GitHubMirror+" must be reachable")
+				gho, err := t.githubOptions(o)
+				if err != nil {
+					return err
+				}
+				if gh, err = trust.Update(cmd.Context(), gho); err != nil {
+					return withHint(fmt.Errorf("GitHub's trust root: %w", err), "check the network and --github-tuf-mirror ("+firstNonEmpty(gho.MirrorURL)+")")
 				}
 			}
 			if a.output == "json" {
@@ -216,6 +248,7 @@ func (a *app) trustUpdateCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&t.mirror, "tuf-mirror", "", "TUF repository `URL` (env HALLMARK_TUF_MIRROR)")
 	f.StringVar(&t.tufRoot, "tuf-root", "", "initial TUF root.json `FILE` of --tuf-mirror (env HALLMARK_TUF_ROOT)")
+	t.bindGitHub(f)
 	return cmd
 }
 
