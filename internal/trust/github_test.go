@@ -200,3 +200,49 @@ func TestLoadFilesJSONL(t *testing.T) {
 }
 
 func jsonCompact(dst *bytes.Buffer, src []byte) error { return json.Compact(dst, src) }
+
+// FuzzLoadFiles: a --trusted-root file, one root or JSONL of roots, never
+// panics, and whatever it accepts is a list of parsed roots, one a line of
+// JSONL at most. Seeded from a generated root (pretty and JSONL) and, when
+// ../shared is there, GitHub's real trusted root.
+func FuzzLoadFiles(f *testing.F) {
+	gen := newTrustedRootJSON(f)
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, gen); err != nil {
+		f.Fatal(err)
+	}
+	seeds := [][]byte{gen, append(append(compact.Bytes(), '\n'), compact.Bytes()...)}
+	if data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "ecosystems", "github", "roots", "github-trusted-root.json")); err == nil {
+		seeds = append(seeds, data)
+	} else {
+		f.Logf("../shared absent: seeding without GitHub's trusted root (%v)", err)
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	if len(seeds) < 2 {
+		f.Fatal("no seeds")
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "roots")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := trust.LoadFiles([]string{p})
+		if err != nil {
+			if rs != nil {
+				t.Fatalf("roots %v with error %v", rs, err)
+			}
+			return
+		}
+		if len(rs) == 0 || len(rs) > bytes.Count(data, []byte("\n"))+1 {
+			t.Fatalf("%d roots from %d lines", len(rs), bytes.Count(data, []byte("\n"))+1)
+		}
+		for _, r := range rs {
+			if r.Trusted == nil || len(r.JSON) == 0 {
+				t.Fatalf("an empty root: %+v", r.Source)
+			}
+		}
+	})
+}
