@@ -27,6 +27,7 @@ type verifyOptions struct {
 	repo, signerWorkflow     string
 	sourceRef, sourceDigest  string
 	trigger                  string
+	tag                      string // verify_release.go
 
 	keyPath string
 
@@ -93,6 +94,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.bindPolicy(cmd)
 	o.attestation.bind(cmd)
 	o.cosign.bind(cmd)
+	o.bindRelease(cmd)
 	return cmd
 }
 
@@ -253,6 +255,15 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 			// and required only when asked for (see verify.Policy).
 			policy.MinTimestamps = 0
 		}
+	case o.tag != "" || o.repo != "":
+		release, err := o.releasePolicy(&policy)
+		if err != nil {
+			return nil, err
+		}
+		if release {
+			break
+		}
+		fallthrough
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
 			if errors.Is(err, errSignerWorkflowAlone) {
@@ -411,7 +422,11 @@ func describeSigner(r *verify.Result) string {
 	case s.Kind == "key":
 		fmt.Fprintf(&b, "signed with key %s (%s)", termtext.Quote(s.KeyFingerprint), termtext.Quote(s.KeyType))
 	default:
-		fmt.Fprintf(&b, "signed by %s (issuer %s)", termtext.Quote(s.SAN), termtext.Quote(s.Issuer))
+		if s.Issuer == "" {
+			fmt.Fprintf(&b, "signed by %s (no OIDC issuer)", termtext.Quote(s.SAN))
+		} else {
+			fmt.Fprintf(&b, "signed by %s (issuer %s)", termtext.Quote(s.SAN), termtext.Quote(s.Issuer))
+		}
 	}
 	if r.Statement != nil && r.Statement.PredicateType != "" {
 		fmt.Fprintf(&b, ", predicate %s", termtext.Quote(r.Statement.PredicateType))
@@ -571,6 +586,9 @@ func identityHints(s *verify.Signer) []string {
 		repo := strings.TrimPrefix(gh.SourceRepository, "https://github.com/")
 		return []string{fmt.Sprintf("the certificate was issued to the reusable workflow %s, run for %s; to accept it, pass --repo %s --signer-workflow %s",
 			termtext.Quote(gh.SignerWorkflow), termtext.Quote(gh.SourceRepository), termtext.Quote(repo), termtext.Quote(wf))}
+	}
+	if s.SAN == verify.GitHubReleaseSigner && s.Issuer == "" {
+		return []string{"this is a GitHub release attestation, signed by GitHub itself: verify it with --type release --repo OWNER/NAME (and --tag TAG)"}
 	}
 	return []string{fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",
 		s.SAN, s.Issuer, s.SAN, s.Issuer)}
