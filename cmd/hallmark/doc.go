@@ -47,6 +47,16 @@ output shows a provenance's builder and source and an in-toto link's step
 (name, command, exit code, materials, products); the JSON report has them
 under "statement" as "provenance" and "link".
 
+GitHub release attestations: --type release --repo OWNER/NAME [--tag TAG]
+(release v0.1 and v0.2; a release URI admits only itself). GitHub signs them
+itself (SAN https://dotcom.releases.github.com, no OIDC issuer) on its own
+Sigstore instance, so they verify against GitHub's trust root (see Trust);
+--repo pins predicate.repository and the pkg:github/OWNER/NAME@TAG subject,
+--tag the tag, and any subject of the statement may be the artifact.
+Identity flags do not apply to them (exit 2), nor --tag to other types.
+
+	hallmark verify --type release --repo cli/cli --tag v2.96.0 --bundle release.sigstore.json gh_2.96.0_checksums.txt
+
 	hallmark verify --repo OWNER/NAME --type slsaprovenance1 --bundle app.tgz.provenance.sigstore.json app.tgz
 	hallmark verify --repo OWNER/NAME --type link --bundle build.link.sigstore.json app.tgz
 
