@@ -273,3 +273,53 @@ func TestTimestampsOnlyRoot(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkVerifyWithRoots: a public-good bundle and a GitHub release
+// bundle verified over both roots (the default trust), against the same
+// bundle over its own root alone: the difference is the cost of picking
+// the root.
+func BenchmarkVerifyWithRoots(b *testing.B) {
+	shared := sharedDir(b)
+	if shared == "" {
+		b.Skip("../shared not found")
+	}
+	dir := filepath.Join(shared, "fixtures", "ecosystems", "github")
+	gh, err := root.NewTrustedRootFromPath(filepath.Join(dir, "roots", "github-trusted-root.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg, err := root.NewTrustedRootFromPath(filepath.Join(shared, "fixtures", "real-bundles", "trusted-roots", "public-good.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "bdehamer-delme-v6-release.sigstore.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	delme := parsed(b, data)
+	id, rule, err := verify.GitHubReleasePolicy("bdehamer/delme", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	release := verify.Policy{Identity: id, Statement: rule}
+	cases := []struct {
+		name  string
+		roots []root.TrustedMaterial
+	}{
+		{"github-release/own-root", []root.TrustedMaterial{gh}},
+		{"github-release/both-roots", []root.TrustedMaterial{pg, gh}},
+	}
+	for _, c := range cases {
+		v, err := verify.NewWithRoots(c.roots, release)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := v.Verify(context.Background(), delme, verify.StatementOnly("delme")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -632,8 +632,9 @@ func (v *Verifier) certificateRejection(err error, b *bundle.Bundle) *RejectedEr
 }
 
 // issuedByTrustedCA reports whether leaf's signature comes from a CA
-// certificate of the trust root (whatever the time): on the rejection path
-// only, to tell an expired certificate from a foreign one.
+// certificate of the trust root (whatever the time): on the rejection path,
+// to tell an expired certificate from a foreign one, and to pick the root
+// of a bundle among several (NewWithRoots).
 func (v *Verifier) issuedByTrustedCA(leaf *x509.Certificate) bool {
 	if v.tm == nil {
 		return false
@@ -644,7 +645,9 @@ func (v *Verifier) issuedByTrustedCA(leaf *x509.Certificate) bool {
 			continue
 		}
 		for _, c := range append(append([]*x509.Certificate{}, f.Intermediates...), f.Root) {
-			if c != nil && leaf.CheckSignatureFrom(c) == nil {
+			// Names chain as in any X.509 path: only a CA whose subject is
+			// the leaf's issuer is worth a signature check.
+			if c != nil && bytes.Equal(c.RawSubject, leaf.RawIssuer) && leaf.CheckSignatureFrom(c) == nil {
 				return true
 			}
 		}
