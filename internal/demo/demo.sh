@@ -46,6 +46,14 @@ step "a key pair, then a file signed with it, offline (no log, no timestamp: ver
 step "" 0 $HM sign --key "$DIR/demo.key" --tlog-upload=false --timestamp=false "$DIR/release.txt"
 step "" 0 $HM verify --key "$DIR/demo.pub" --insecure-ignore-tlog "$DIR/release.txt"
 
+printf 'int main(void) { return 0; }\n' > "$DIR/main.c"
+step "a build step recorded as an in-toto link (material in, product out), then verified as one" 0 \
+	env -C "$DIR" "$PWD/$HM" attest run --key demo.key --tlog-upload=false --timestamp=false --step build \
+	--materials main.c --products app.bin -- cp main.c app.bin
+step "" 0 $HM verify --key "$DIR/demo.pub" --insecure-ignore-tlog --type link --bundle "$DIR/build.link.sigstore.json" "$DIR/app.bin"
+step "the link is not a provenance attestation: --type says so" 3 \
+	$HM verify --key "$DIR/demo.pub" --insecure-ignore-tlog --type slsaprovenance1 --bundle "$DIR/build.link.sigstore.json" "$DIR/app.bin"
+
 step "an OSV database imported from records, then a lockfile scanned offline: findings exit 3" 0 \
 	$HM db import --db "$DIR/osvdb" testdata/demo/osv
 step "" 3 $HM scan --offline --db "$DIR/osvdb" testdata/demo/app/package-lock.json
