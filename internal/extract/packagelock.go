@@ -118,20 +118,46 @@ func (p *lockPath) keys() []string {
 // readPackageLock reads a lockfile's packages, in the order of their first
 // entry in the file.
 func readPackageLock(ctx context.Context, ex filesystem.Extractor, b []byte, file string) ([]lockGroup, error) {
-	// The same call, target type and messages as osv-scalibr's.
-	var lock *packagelockjson.LockFile
-	if err := json.Unmarshal(b, &lock); err != nil {
-		return nil, fmt.Errorf("could not extract: %w", err)
+	// Decoding a lockfile of 600k packages takes seconds, in calls that
+	// take no context: they run aside, and Ctrl-C stops the wait.
+	type decoded struct {
+		lock *packagelockjson.LockFile
+		offs map[string]lockPos
+		deps *lockNode
+		err  error
 	}
-	if lock == nil {
-		return nil, errors.New("could not extract: decoded null JSON value")
+	done := make(chan decoded, 1)
+	go func() {
+		var d decoded
+		// The same call, target type and messages as osv-scalibr's.
+		switch err := json.Unmarshal(b, &d.lock); {
+		case err != nil:
+			d.err = fmt.Errorf("could not extract: %w", err)
+		case d.lock == nil:
+			d.err = errors.New("could not extract: decoded null JSON value")
+		case d.lock.Packages != nil:
+			d.offs = lockPackageOffsets(b)
+		default:
+			d.deps = lockDependencyOffsets(b)
+		}
+		done <- d
+	}()
+	var d decoded
+	select {
+	case d = <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	lock := d.lock
 	r := &lockReader{ctx: ctx, ex: ex, keys: map[string]int{}}
 	var err error
 	if lock.Packages != nil {
-		err = r.packages(lock.Packages, lockPackageOffsets(b))
+		err = r.packages(lock.Packages, d.offs)
 	} else {
-		err = r.dependencies(lock.Dependencies, lockDependencyOffsets(b), nil)
+		err = r.dependencies(lock.Dependencies, d.deps, nil)
 	}
 	if err != nil {
 		return nil, err
