@@ -96,6 +96,10 @@ one certificate and are signed concurrently:
 	hallmark sign --signing-config signing_config.json --trusted-root trusted_root.json --identity-token @token FILE
 	hallmark sign --key cosign.key [--tlog-upload=false --timestamp=false] FILE
 
+Each FILE must be a regular file: a FIFO, a device or a directory is an
+error (exit 1) at once, since a stream could not be verified again against
+its bundle. --key may be a pipe (--key <(command)).
+
 Services (Fulcio, Rekor v1 or v2, timestamp authorities) come from the
 signing config (--signing-config, default the public-good one through TUF),
 chosen by validity window and API version; --fulcio-url, --rekor-url,
@@ -244,11 +248,19 @@ artifactBytes or bundleBytes (verify, sign), pathBytes beside the path
 
 	0  everything verified (or signed)
 	1  could not complete (missing file, network, unreadable trust root,
-	   a service that refused or returned a bad bundle, a wrong password)
+	   a service that refused or returned a bad bundle, a wrong password,
+	   interrupted by Ctrl-C or SIGTERM)
 	2  usage error
 	3  checked and rejected (bad signature, wrong signer, tampered artifact,
 	   malformed bundle)
 
 The exit codes are the same in every output format.
+
+Ctrl-C (SIGINT) and SIGTERM stop any run within a second, whatever it waits
+on (a FIFO, a device, a server that does not answer, a password prompt) or
+works through (a huge lockfile, a database import): the run ends with the one
+line "hallmark: error: interrupted (SIGINT)" (or SIGTERM) and exit 1, writes
+no output file (bundle, report, key, database: an existing one is left as it
+was), and prints no partial result. A second signal ends the process at once.
 */
 package main

@@ -11,10 +11,8 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"strings"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -35,12 +33,17 @@ type Stdio struct {
 // trying compatibility verifier" for P-384 certificates; others use the
 // standard logger): Main routes that text to --verbose, or nowhere, so that
 // stderr carries hallmark's own messages.
+//
+// Ctrl-C (SIGINT) and SIGTERM cancel the run's context: every read, hash,
+// parse and request stops, no output file is written, and the run ends with
+// "hallmark: error: interrupted (SIGINT)", exit 1. A second signal ends the
+// process at once.
 func Main() int {
-	// Ctrl-C and SIGTERM cancel the run. The handler stays registered
-	// until the process exits: unregistering it (signal.Stop) first waits
-	// for os/signal's watcher to be scheduled, which on a busy machine
-	// costs a cold verify a good millisecond for nothing.
-	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The handler stays registered until the process exits: unregistering
+	// it (signal.Stop) first waits for os/signal's watcher to be
+	// scheduled, which on a busy machine costs a cold verify a good
+	// millisecond for nothing.
+	ctx := signalContext()
 	a := newApp(Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	var verbose atomic.Bool
 	cobra.OnInitialize(func() { verbose.Store(a.verbose) }) // once the flags are parsed
@@ -51,7 +54,9 @@ func Main() int {
 }
 
 // Run runs hallmark with args (without the program name) and returns the
-// exit code. It never calls os.Exit, so tests can run it in-process.
+// exit code. It never calls os.Exit, so tests can run it in-process. Once
+// ctx is done, output stops and the run ends as interrupted, exit 1, whatever
+// the command returns.
 //
 // Every write to stdout goes through one checked writer: a result that
 // could not be written (a full disk, a closed pipe) is exit 1 in every
@@ -66,11 +71,19 @@ func (a *app) run(ctx context.Context, args []string) int {
 
 // runTree is run with the command tree built by tree (tests compare trees).
 func (a *app) runTree(ctx context.Context, args []string, tree func(*app, []string) *cobra.Command) int {
-	out := &checkedWriter{w: a.stdio.Out}
+	stderr := a.stdio.Err
+	a.stdio.Err = quietAfter{ctx, stderr}
+	out := &checkedWriter{w: quietAfter{ctx, a.stdio.Out}}
 	a.stdio.Out = out
 	root := tree(a, args)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if ctx.Err() != nil {
+		// Interrupted: whatever the command returned is a consequence.
+		a.stdio.Err = stderr
+		a.report(interruption(ctx, err))
+		return ExitError
+	}
 	code := ExitOK
 	if err != nil {
 		if _, typed := err.(*cliError); !a.started && !typed {

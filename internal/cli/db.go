@@ -107,7 +107,7 @@ entry's CRC, then import them atomically.`,
 // are atomic, so the database is as it was.
 func interrupted(verb string, err error) error {
 	if errors.Is(err, context.Canceled) {
-		return withHint(fmt.Errorf("%s interrupted: %w", verb, err), "the database is unchanged")
+		return interruptHint(fmt.Errorf("%s interrupted: %w", verb, err), "the database is unchanged")
 	}
 	return err
 }
@@ -221,6 +221,9 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // isTerminal reports whether w is a terminal (not merely a character
 // device: /dev/null is one too).
 func isTerminal(w io.Writer) bool {
+	if q, ok := w.(quietAfter); ok {
+		w = q.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

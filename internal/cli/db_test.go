@@ -27,7 +27,7 @@ func TestDBImportInterrupted(t *testing.T) {
 	if code := Run(ctx, []string{"db", "import", "--db", db, rec}, Stdio{Out: &out, Err: &errOut}); code != ExitError {
 		t.Errorf("interrupted import: exit %d, want %d", code, ExitError)
 	}
-	want := "hallmark: error: db import interrupted: context canceled\nhallmark: hint: the database is unchanged\n"
+	want := "hallmark: error: interrupted\nhallmark: hint: the database is unchanged\n"
 	if errOut.String() != want {
 		t.Errorf("stderr %q, want %q", errOut.String(), want)
 	}

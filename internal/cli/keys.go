@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
@@ -49,7 +51,7 @@ Exit codes: 0 written, 1 could not complete, 2 usage error.`,
   HALLMARK_PASSWORD=... hallmark generate-key-pair --output-key-prefix release --key-type ed25519`,
 		Args: cobra.NoArgs,
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			return a.runGenerateKeyPair(o)
+			return a.runGenerateKeyPair(cmd.Context(), o)
 		}),
 	}
 	f := cmd.Flags()
@@ -63,7 +65,7 @@ Exit codes: 0 written, 1 could not complete, 2 usage error.`,
 	return cmd
 }
 
-func (a *app) runGenerateKeyPair(o *generateKeyPairOptions) error {
+func (a *app) runGenerateKeyPair(ctx context.Context, o *generateKeyPairOptions) error {
 	valid := false
 	for _, t := range keys.KeyTypes() {
 		valid = valid || string(t) == o.keyType
@@ -84,13 +86,16 @@ func (a *app) runGenerateKeyPair(o *generateKeyPairOptions) error {
 			}
 		}
 	}
-	password, err := a.password(true)
+	password, err := a.password(ctx, true)
 	if err != nil {
 		return err
 	}
 	key, err := keys.GenerateKey(keys.KeyType(o.keyType))
 	if err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: no key files
 	}
 	if err := keys.WriteKeyPair(key, password, files, o.force); err != nil {
 		if errors.Is(err, keys.ErrExists) {
@@ -114,7 +119,7 @@ func (a *app) runGenerateKeyPair(o *generateKeyPairOptions) error {
 
 // password reads the key password: HALLMARK_PASSWORD, then COSIGN_PASSWORD,
 // then a prompt on the terminal (twice when confirm is set).
-func (a *app) password(confirm bool) ([]byte, error) {
+func (a *app) password(ctx context.Context, confirm bool) ([]byte, error) {
 	for _, env := range []string{envPassword, envCosignPassword} {
 		if v, ok := os.LookupEnv(env); ok {
 			return []byte(v), nil
@@ -125,7 +130,7 @@ func (a *app) password(confirm bool) ([]byte, error) {
 		return nil, withHint(errNoPassword, "set HALLMARK_PASSWORD (or COSIGN_PASSWORD) to the key's password")
 	}
 	fmt.Fprint(a.stdio.Err, "Enter password for private key: ")
-	pw, err := term.ReadPassword(fd)
+	pw, err := a.readPassword(ctx, fd)
 	fmt.Fprintln(a.stdio.Err)
 	if err != nil {
 		return nil, fmt.Errorf("reading the password: %w", err)
@@ -135,7 +140,7 @@ func (a *app) password(confirm bool) ([]byte, error) {
 			return nil, withHint(errors.New("empty password"), "to make a key with an empty password, set HALLMARK_PASSWORD=")
 		}
 		fmt.Fprint(a.stdio.Err, "Enter password for private key again: ")
-		again, err := term.ReadPassword(fd)
+		again, err := a.readPassword(ctx, fd)
 		fmt.Fprintln(a.stdio.Err)
 		if err != nil {
 			return nil, fmt.Errorf("reading the password: %w", err)
@@ -147,6 +152,34 @@ func (a *app) password(confirm bool) ([]byte, error) {
 	return pw, nil
 }
 
+// readPassword reads a password from the terminal fd without echo, and
+// gives up when ctx ends (Ctrl-C at the prompt), turning echo back on.
+func (a *app) readPassword(ctx context.Context, fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		pw  []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		done <- result{pw, err}
+	}()
+	select {
+	case r := <-done:
+		return r.pw, r.err
+	case <-ctx.Done():
+		// The read stays blocked until the process ends; the terminal
+		// must not stay without echo.
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(a.termErr) // the interruption gets a line of its own
+		return nil, ctx.Err()
+	}
+}
+
 // terminalFD returns standard input's descriptor when both standard input
 // and standard error are a terminal: only then may hallmark ask questions.
 func (a *app) terminalFD() (int, bool) {
@@ -154,21 +187,26 @@ func (a *app) terminalFD() (int, bool) {
 	if !ok || !term.IsTerminal(int(in.Fd())) {
 		return 0, false
 	}
-	if errf, ok := a.stdio.Err.(*os.File); !ok || !term.IsTerminal(int(errf.Fd())) {
+	if errf, ok := a.termErr.(*os.File); !ok || !term.IsTerminal(int(errf.Fd())) {
 		return 0, false
 	}
 	return int(in.Fd()), true
 }
 
+// maxKeySize bounds a private key file: PEM keys are a few KiB.
+const maxKeySize = 1 << 20
+
 // readPrivateKey reads and, if needed, decrypts the private key at path.
-func (a *app) readPrivateKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+func (a *app) readPrivateKey(ctx context.Context, path string) (crypto.Signer, error) {
+	// A key may come from a pipe (--key <(command)): read it so that
+	// Ctrl-C stops the wait, and bounded.
+	data, err := ctxio.ReadFile(ctx, path, maxKeySize)
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
 	var password []byte
 	if keys.IsEncrypted(data) {
-		if password, err = a.password(false); err != nil {
+		if password, err = a.password(ctx, false); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -12,7 +13,10 @@ import (
 
 // app holds what every command shares: streams and global flags.
 type app struct {
-	stdio   Stdio
+	stdio Stdio
+	// termErr is the stderr the run was given, before run wraps it: a
+	// terminal to prompt on, or not.
+	termErr io.Writer
 	output  string
 	verbose bool
 	// started is set once a command's own code runs; errors before that
@@ -20,7 +24,7 @@ type app struct {
 	started bool
 }
 
-func newApp(stdio Stdio) *app { return &app{stdio: stdio} }
+func newApp(stdio Stdio) *app { return &app{stdio: stdio, termErr: stdio.Err} }
 
 // commands builds each of hallmark's commands, by name.
 var commands = []struct {
@@ -73,7 +77,8 @@ transparency logs, RFC 3161 timestamps) against a trust root and a policy,
 and scans lockfiles and SBOMs for known
 vulnerabilities (OSV), online or offline.
 
-Exit codes: 0 ok, 1 could not complete, 2 usage error, 3 checked and rejected.`,
+Exit codes: 0 ok, 1 could not complete (or interrupted by Ctrl-C or SIGTERM),
+2 usage error, 3 checked and rejected.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

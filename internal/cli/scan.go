@@ -133,6 +133,10 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// Files cut short are no failures to report: the scan stops.
+		return err
+	}
 	if len(pkgs) == 0 && len(failures) == 0 {
 		a.warnf("no packages found in %s", quoteAll(args, ", "))
 	}
@@ -170,7 +174,7 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 			a.errorf("%s: %s", termtext.Quote(f.Path), f.Reason)
 		}
 	}
-	if err := a.writeReport(o, res); err != nil {
+	if err := a.writeReport(ctx, o, res); err != nil {
 		return err
 	}
 	if n := len(res.Failures); n > 0 && !o.allowIncomplete {
@@ -370,13 +374,15 @@ func fileExists(p string) bool {
 }
 
 // writeReport renders the result to stdout or, atomically, to a file.
-func (a *app) writeReport(o *scanOptions, res *scan.Result) error {
+func (a *app) writeReport(ctx context.Context, o *scanOptions, res *scan.Result) error {
 	var ro scanreport.Options
 	if wd, err := os.Getwd(); err == nil {
 		// The paths in res are relative to the working directory.
 		ro.SourceRoot = wd
 	}
-	render := func(w io.Writer) error { return scanreport.RenderWith(w, a.output, res, ro) }
+	// Rendering a huge report stops with ctx, and then --output-file is
+	// left as it was.
+	render := func(w io.Writer) error { return scanreport.RenderWith(ctxWriter{ctx, w}, a.output, res, ro) }
 	if o.outputFile == "" {
 		return render(a.stdio.Out)
 	}

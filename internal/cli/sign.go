@@ -30,7 +30,8 @@ func (a *app) signCommand() *cobra.Command {
 		Long: `Sign each FILE and write its Sigstore bundle (v0.3) to FILE.sigstore.json, or to
 --bundle OUT for one file (- for standard output). Bundles are written
 atomically: an existing bundle is replaced whole or not at all, and nothing is
-left behind on failure.
+left behind on failure. Each FILE must be a regular file (not a FIFO or a
+device); --key may be a pipe.
 
 Keyless (the default): an ephemeral key, made in memory and never written,
 certified by Fulcio for your OIDC identity token, which comes from the first

@@ -115,7 +115,7 @@ func (a *app) newSigner(ctx context.Context, o *signFlags) (*sign.Signer, string
 	a.verbosef("services: fulcio %q rekor %v tsa %v", opts.Services.Fulcio, opts.Services.Rekor, opts.Services.TSA)
 
 	if keyMode {
-		if opts.Key, err = a.readPrivateKey(o.keyPath); err != nil {
+		if opts.Key, err = a.readPrivateKey(ctx, o.keyPath); err != nil {
 			return nil, "", err
 		}
 	} else if opts.IDToken == "" {

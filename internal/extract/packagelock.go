@@ -67,7 +67,7 @@ func (e packageLockExtractor) Extract(ctx context.Context, input *filesystem.Sca
 			return inventory.Inventory{}, nil
 		}
 	}
-	b, err := io.ReadAll(input.Reader)
+	b, err := io.ReadAll(ctxReader{ctx, input.Reader})
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("could not read: %w", err)
 	}
@@ -117,7 +117,40 @@ func (p *lockPath) keys() []string {
 
 // readPackageLock reads a lockfile's packages, in the order of their first
 // entry in the file.
+//
+// Decoding a lockfile of 600k packages takes seconds, in calls that take no
+// context (json.Unmarshal, the offset walk, the final sort): it runs aside,
+// and Ctrl-C stops the wait; the work left behind ends on its own.
 func readPackageLock(ctx context.Context, ex filesystem.Extractor, b []byte, file string) ([]lockGroup, error) {
+	type result struct {
+		groups []lockGroup
+		err    error
+		panic  any
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			// osv-scalibr's entry parser may panic: hand the panic to
+			// the caller's goroutine, where safeExtract recovers it.
+			r.panic = recover()
+			done <- r
+		}()
+		r.groups, r.err = decodePackageLock(ctx, ex, b, file)
+	}()
+	select {
+	case r := <-done:
+		if r.panic != nil {
+			panic(r.panic)
+		}
+		return r.groups, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// decodePackageLock is readPackageLock without the wait on ctx.
+func decodePackageLock(ctx context.Context, ex filesystem.Extractor, b []byte, file string) ([]lockGroup, error) {
 	// The same call, target type and messages as osv-scalibr's.
 	var lock *packagelockjson.LockFile
 	if err := json.Unmarshal(b, &lock); err != nil {
@@ -381,4 +414,17 @@ func lockPeers(pkgs map[string]packagelockjson.Package) map[string]bool {
 		peers[name+"@"+p.Version] = true
 	}
 	return peers
+}
+
+// ctxReader stops reading with ctx's error once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

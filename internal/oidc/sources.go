@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/oauthflow"
+
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
 // Defaults of the interactive flow: the public-good Sigstore issuer.
@@ -83,7 +85,7 @@ func Get(ctx context.Context, o Options) (*Token, error) {
 		o.Getenv = os.Getenv
 	}
 	if o.Token != "" {
-		raw, err := readFlag(o.Token)
+		raw, err := readFlag(ctx, o.Token)
 		if err != nil {
 			return nil, err
 		}
@@ -102,15 +104,17 @@ func Get(ctx context.Context, o Options) (*Token, error) {
 		}
 	}
 	if o.Interactive {
-		return interactive(o)
+		return interactive(ctx, o)
 	}
 	return nil, ErrNoToken
 }
 
-// readFlag reads --identity-token: @FILE or the token itself.
-func readFlag(v string) (string, error) {
+// readFlag reads --identity-token: @FILE or the token itself. FILE may be
+// a pipe (@/dev/stdin, @<(command)): the read stops with ctx, and is
+// bounded (a little above maxTokenSize, for surrounding whitespace).
+func readFlag(ctx context.Context, v string) (string, error) {
 	if name, ok := strings.CutPrefix(v, "@"); ok {
-		data, err := os.ReadFile(name)
+		data, err := ctxio.ReadFile(ctx, name, 2*maxTokenSize)
 		if err != nil {
 			return "", fmt.Errorf("%w: reading the identity token: %w", ErrSource, err)
 		}
@@ -206,7 +210,7 @@ func buildkiteToken(ctx context.Context, agent string) (string, error) {
 
 // interactive logs in through a browser (loopback redirect, PKCE) or the
 // device flow, with sigstore's oauthflow.
-func interactive(o Options) (*Token, error) {
+func interactive(ctx context.Context, o Options) (*Token, error) {
 	issuer, clientID := o.Issuer, o.ClientID
 	if issuer == "" {
 		issuer = DefaultIssuer
@@ -230,7 +234,25 @@ func interactive(o Options) (*Token, error) {
 			Output:   prompt,
 		}
 	}
-	tok, err := oauthflow.OIDConnect(issuer, clientID, "", "", getter)
+	// The login waits on a person and a browser, and oauthflow takes no
+	// context: on ctx's end the flow is abandoned (its local server goes
+	// with the process).
+	type result struct {
+		tok *oauthflow.OIDCIDToken
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := oauthflow.OIDConnect(issuer, clientID, "", "", getter)
+		done <- result{tok, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	tok, err := r.tok, r.err
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s with %s: %w", ErrSource, src, issuer, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,8 +21,10 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
+	"github.com/hallmark-dev/hallmark/internal/ctxhttp"
 )
 
 // Target names in the Sigstore TUF repository.
@@ -317,7 +320,8 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 		WithCachePath(filepath.Join(o.CacheDir, "tuf")).
 		WithRepositoryBaseURL(o.MirrorURL).
 		WithRoot(o.InitialRoot).
-		WithCacheValidity(tuf.NoCache)
+		WithCacheValidity(tuf.NoCache).
+		WithFetcher(ctxFetcher(ctx))
 	client, err := tuf.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w from %s: %w", ErrRefresh, o.MirrorURL, err)
@@ -341,6 +345,20 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 	}
 	path := filepath.Join(mirrorDir(o), TrustedRootTarget)
 	return &Root{Trusted: tr, JSON: trJSON, Source: Source{Kind: "tuf", Path: path, Mirror: o.MirrorURL, FetchedAt: m.FetchedAt}}, nil
+}
+
+// fetchTimeout bounds each TUF request: a mirror that stops answering is an
+// error, not a hang.
+const fetchTimeout = time.Minute
+
+// ctxFetcher is go-tuf's fetcher with requests that end with ctx: go-tuf
+// makes them without a context of its own (sigstore-go's WithContext does
+// not reach them), so Ctrl-C would wait for a mirror that never answers.
+func ctxFetcher(ctx context.Context) fetcher.Fetcher {
+	f := fetcher.NewDefaultFetcher()
+	f.SetHTTPUserAgent("hallmark")
+	f.SetHTTPClient(&http.Client{Timeout: fetchTimeout, Transport: ctxhttp.Transport(ctx, nil)})
+	return f
 }
 
 func writeCache(dir string, files map[string][]byte, m record) error {

@@ -194,6 +194,11 @@ func quoteAll(s []string) []string {
 // ErrNoSource is returned when Scan is called without a source.
 var ErrNoSource = errors.New("no vulnerability source")
 
+// ctxCheckEvery is how many packages are sorted between two checks of the
+// context: often enough that a cancelled scan of a million packages stops
+// at once, seldom enough to cost nothing.
+const ctxCheckEvery = 4096
+
 // Scan matches pkgs against the records db returns. Unpinned packages are
 // listed in Result.Unpinned and not matched; undecidable matches are
 // warnings, never silent misses.
@@ -222,7 +227,12 @@ func Scan(ctx context.Context, db Source, pkgs []Package, opts Options) (*Result
 	}
 	var items []item
 	ecoSet := map[string]bool{}
-	for _, p := range pkgs {
+	for i, p := range pkgs {
+		if i%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if p.Unpinned() {
 			res.Unpinned = append(res.Unpinned, p)
 			continue

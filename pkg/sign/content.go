@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -62,7 +61,7 @@ func (s *Signer) content(ctx context.Context, j Job) (*input, error) {
 		}, nil
 	}
 	h, _ := s.kp.messageHash()
-	f, err := os.Open(j.Path)
+	f, err := openRegular(j.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +87,7 @@ func (s *Signer) content(ctx context.Context, j Job) (*input, error) {
 // statementContent reads an in-toto statement and picks the subject digest
 // the bundle is verified against.
 func (s *Signer) statementContent(path string) (*input, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,19 @@
 
 package sign
 
-import "os"
+import "io"
+
+// openNonBlock: no FIFOs to worry about opening.
+const openNonBlock = 0
 
 // mapFile reads path whole: without mmap, pure Ed25519 needs the message in
 // memory.
 func mapFile(path string) ([]byte, func(), error) {
-	data, err := os.ReadFile(path)
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	return data, func() {}, err
 }

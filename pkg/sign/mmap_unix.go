@@ -4,14 +4,16 @@ package sign
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 )
+
+// openNonBlock opens a FIFO without waiting for a writer.
+const openNonBlock = syscall.O_NONBLOCK
 
 // mapFile maps path read-only: the bytes stay in the page cache instead of
 // being copied into the heap.
 func mapFile(path string) ([]byte, func(), error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}

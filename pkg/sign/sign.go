@@ -38,6 +38,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxhttp"
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -87,7 +88,10 @@ type Signer struct {
 
 // New checks the options and builds a Signer. It does not contact any
 // service: the Fulcio certificate is requested by the first signature.
-func New(_ context.Context, o Options) (*Signer, error) {
+// ctx bounds the Signer's requests besides the ctx of each call: once it
+// ends, so do requests to Fulcio and the TSAs, which sigstore-go makes
+// without a context.
+func New(ctx context.Context, o Options) (*Signer, error) {
 	s := &Signer{o: o, keyless: o.Key == nil}
 	if s.o.Timeout == 0 {
 		s.o.Timeout = 30 * time.Second
@@ -117,7 +121,7 @@ func New(_ context.Context, o Options) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport := keepErrorBodies{o.Transport}
+	transport := ctxhttp.Transport(ctx, keepErrorBodies{o.Transport})
 	if s.keyless {
 		s.fulcio = sgsign.NewFulcio(&sgsign.FulcioOptions{BaseURL: o.Services.Fulcio, Timeout: s.o.Timeout, Retries: o.Retries, Transport: transport})
 	}
@@ -313,6 +317,10 @@ func (s *Signer) sign(ctx context.Context, j Job, res *Result) ([]byte, error) {
 		res.Signer = id
 	}
 	if j.BundlePath != "" {
+		// Nothing is written once the caller gave up.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := WriteBundle(j.BundlePath, data); err != nil {
 			return nil, err
 		}
