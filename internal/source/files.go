@@ -34,6 +34,8 @@ type Bundle struct {
 	Bundle *bundle.Bundle
 	// Coverage is the unverified claim: the digests and predicate type.
 	Coverage *verify.Coverage
+	// Raw is the bundle's JSON as it was read.
+	Raw []byte
 }
 
 // FileError is a bundle file that could not be read or holds something that
@@ -74,7 +76,7 @@ func NewBundle(origin string, data []byte) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{Origin: origin, Bundle: b, Coverage: cov}, nil
+	return &Bundle{Origin: origin, Bundle: b, Coverage: cov, Raw: data}, nil
 }
 
 // ReadFile reads the bundles in the file at path: one bundle (JSON, pretty
