@@ -35,6 +35,7 @@ var commands = []struct {
 	{"db", (*app).dbCommand},
 	{"trust", (*app).trustCommand},
 	{"version", (*app).versionCommand},
+	{"download", (*app).downloadCommand},
 }
 
 // rootCommandFor is the command tree a run with args needs: when the
