@@ -18,6 +18,9 @@ type app struct {
 	// started is set once a command's own code runs; errors before that
 	// are usage errors.
 	started bool
+	// nameBundles: verify searched bundles by digest, so each result
+	// names the bundle that verified.
+	nameBundles bool
 }
 
 func newApp(stdio Stdio) *app { return &app{stdio: stdio} }

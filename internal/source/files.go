@@ -164,7 +164,14 @@ func Read(ctx context.Context, name string, r io.Reader) ([]*Bundle, error) {
 		}
 		b, err := NewBundle(fmt.Sprintf("%s:%d", name, lineN), t)
 		if err != nil {
-			return nil, &FileError{Path: name, Line: lineN, Err: err}
+			line := lineN
+			if len(out) == 0 {
+				// The only bundle of the file is named by the file alone.
+				if rest, rerr := readAll(br, maxLine); rerr == nil && len(bytes.TrimSpace(rest)) == 0 {
+					line = 0
+				}
+			}
+			return nil, &FileError{Path: name, Line: line, Err: err}
 		}
 		out = append(out, b)
 		if eof {

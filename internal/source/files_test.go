@@ -101,6 +101,8 @@ func TestReadFile(t *testing.T) {
 		{"bad line 3", []byte(string(msg) + "\n" + string(dsse) + "\n{\"mediaType\": 1}\n"), nil, 3, nil},
 		{"broken first line", []byte("{not json\n" + string(msg) + "\n"), nil, 1, nil},
 		{"garbage line 2", []byte(string(msg) + "\nhello\n"), nil, 2, nil},
+		{"one bad line is the file", []byte("\n{}\n\n"), nil, 0, nil},
+		{"bad first of two lines", []byte("{}\n" + string(msg) + "\n"), nil, 1, nil},
 		{"empty", nil, nil, 0, source.ErrEmpty},
 		{"blank only", []byte("\n \n\n"), nil, 0, source.ErrEmpty},
 		{"broken pretty single", k.msg[:len(k.msg)-3], nil, 0, nil},

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/pkg/verify"
@@ -49,4 +50,18 @@ func (ix *Index) Len() int { return ix.n }
 
 func normal(d verify.Digest) verify.Digest {
 	return verify.Digest{Algorithm: strings.ToLower(d.Algorithm), Value: strings.ToLower(d.Value)}
+}
+
+// Algorithms lists the digest algorithms of the indexed bundles.
+func (ix *Index) Algorithms() []string {
+	seen := map[string]bool{}
+	var out []string
+	for d := range ix.byDigest {
+		if !seen[d.Algorithm] {
+			seen[d.Algorithm] = true
+			out = append(out, d.Algorithm)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -55,3 +55,19 @@ func BundleCoverage(b *bundle.Bundle) (*Coverage, error) {
 	}
 	return &Coverage{Digests: []Digest{{Algorithm: digestAlgorithmName(msg.DigestAlgorithm()), Value: hex.EncodeToString(msg.Digest())}}}, nil
 }
+
+// CauseNoAttestation: no bundle given covers the artifact's digest, or
+// every one that does was refused (Result.Refused says why).
+const CauseNoAttestation Cause = "no-attestation"
+
+// NoAttestation is the rejection of an artifact that no bundle covers:
+// "no attestation for DIGEST", with detail (which bundles were searched,
+// why those that cover it were refused) when not empty.
+func NoAttestation(d Digest, detail string) *RejectedError {
+	r := reject(CauseNoAttestation, nil, "no attestation for %s", d)
+	if detail != "" {
+		r.Reason += ": " + detail
+	}
+	r.ownWords = true
+	return r
+}
