@@ -94,7 +94,12 @@ type target struct {
 func (a *app) runVerifySearched(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) error {
 	s := &o.sources
 	ix := source.NewIndex()
+	read := map[string]bool{}
 	for _, p := range s.bundles {
+		if read[p] {
+			continue // the same file twice adds nothing
+		}
+		read[p] = true
 		bs, err := source.ReadFile(ctx, p)
 		if err != nil {
 			return bundleSourceError(err, "--bundle")
