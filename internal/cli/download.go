@@ -101,7 +101,8 @@ func (a *app) runDownload(ctx context.Context, o *downloadOptions, args []string
 		if err == nil && wantType != "" {
 			bs = byPredicateType(bs, wantType)
 			if len(bs) == 0 {
-				err = &source.APIError{Reason: source.ReasonNoAttestation, Digest: d, URL: fmt.Sprintf("%d attestation(s) in %s, none of type %s", len(f.Bundles), scopeName(scope), wantType)}
+				err = &source.APIError{Reason: source.ReasonNoAttestation, Digest: d,
+					Err: fmt.Errorf("%d attestation(s) in %s, none of type %s", len(f.Bundles), scopeName(scope), wantType)}
 			}
 		}
 		if err == nil {
@@ -146,8 +147,8 @@ func (a *app) runDownload(ctx context.Context, o *downloadOptions, args []string
 func downloadMessage(err error, d verify.Digest, scope source.Scope) string {
 	var ae *source.APIError
 	if errors.As(err, &ae) && ae.Reason == source.ReasonNoAttestation {
-		if ae.Status == 0 {
-			return fmt.Sprintf("no attestation for %s: %s", d, ae.URL)
+		if ae.Err != nil {
+			return ae.Error()
 		}
 		return fmt.Sprintf("no attestation for %s in %s", d, scopeName(scope))
 	}

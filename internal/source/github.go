@@ -70,6 +70,9 @@ type APIError struct {
 func (e *APIError) Error() string {
 	switch e.Reason {
 	case ReasonNoAttestation:
+		if e.Err != nil {
+			return fmt.Sprintf("no attestation for %s: %v", e.Digest, e.Err)
+		}
 		return fmt.Sprintf("no attestation for %s at %s", e.Digest, e.URL)
 	case ReasonRateLimited:
 		msg := fmt.Sprintf("GitHub's API rate limit is exhausted (HTTP %d from %s)", e.Status, e.URL)
