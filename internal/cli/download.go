@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/source"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -120,12 +121,12 @@ func (a *app) runDownload(ctx context.Context, o *downloadOptions, args []string
 		if err != nil {
 			worst = max(worst, ExitError)
 			line.Reason, line.Error = string(source.ReasonOf(err)), err.Error()
-			a.errorf("%s: %s", arg, downloadMessage(err, d, scope))
+			a.errorf("%s: %s", termtext.Quote(arg), termtext.Line(downloadMessage(err, d, scope)))
 			for _, h := range sourceHints(err) {
 				a.hintf("%s", h)
 			}
 		} else if a.output == "text" {
-			fmt.Fprintf(a.stdio.Out, "wrote %d attestation(s) for %s (%s) to %s\n", line.Bundles, arg, d, line.File)
+			fmt.Fprintf(a.stdio.Out, "wrote %d attestation(s) for %s (%s) to %s\n", line.Bundles, termtext.Quote(arg), d, termtext.Quote(line.File))
 		}
 		out = append(out, line)
 	}
