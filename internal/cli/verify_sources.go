@@ -203,7 +203,12 @@ func verifyTarget(ctx context.Context, v *verify.Verifier, ix *source.Index, t t
 		f := verify.FailureOf(fetchErr)
 		f.Cause = verify.Cause(source.ReasonOf(fetchErr))
 		if f.Cause == verify.CauseNoAttestation {
-			rej := verify.NoAttestation(t.digest, "GitHub has none ("+fetchErr.Error()+")")
+			where := "GitHub has none"
+			var ae *source.APIError
+			if errors.As(fetchErr, &ae) && ae.URL != "" {
+				where = "GitHub's API has none at " + ae.URL
+			}
+			rej := verify.NoAttestation(t.digest, where)
 			res.Error = verify.FailureOf(rej)
 			return verify.Outcome{Result: res, Err: rej}
 		}
