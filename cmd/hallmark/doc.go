@@ -7,6 +7,7 @@ and that it is pure; hallmark does that for software.
 Usage:
 
 	hallmark verify [flags] ARTIFACT...
+	hallmark download --repo OWNER/NAME [--type T] [--dir D] ARTIFACT...
 	hallmark sign [flags] FILE...
 	hallmark attest [flags] FILE...
 	hallmark attest run --step NAME [--materials GLOB]... [--products GLOB]... -- CMD [ARGS...]
@@ -80,6 +81,26 @@ message signature; exit 2) and provenance-mismatch.
 A cosign legacy bundle (base64Signature, cert, rekorBundle) is read wherever a
 bundle is; cosign's detached --signature FILE and --certificate FILE are read
 too, with the log entry of a legacy --bundle if one is given.
+
+Several bundles are searched by artifact digest: --bundle given more than
+once or holding JSONL (one bundle per line, as 'gh attestation download'
+writes; a bad line is refused by its number), --bundle-dir DIR (its
+sha256:<hex>.jsonl and *.sigstore.json regular files), or --from github with
+--repo or --owner (GitHub's attestations API; GH_TOKEN or GITHUB_TOKEN when
+set; --api-url for GitHub Enterprise Server). An artifact passes when one
+bundle covering its digest verifies, and the result names that bundle. When
+none does, it is rejected (exit 3, cause no-attestation, "no attestation for
+sha256:...") and "refused" lists why each covering bundle failed. A GitHub
+failure is exit 1 with cause rate-limited (the message says when to retry),
+auth or network.
+
+# Download
+
+'hallmark download' writes each ARTIFACT's GitHub attestations to
+DIR/sha256:<hex>.jsonl (--dir, default .), one bundle per line, atomically, so
+that 'hallmark verify --bundle-dir DIR --offline' verifies them later. --type
+keeps one predicate type. No attestation, rate limiting, authentication and
+the network are each exit 1 with their message and JSON "reason".
 
 # Sign
 

@@ -82,6 +82,7 @@ func fixtures(t *testing.T) string {
 //	exit N PROG ARGS...    run PROG; fail unless it exits with exactly N
 //	agecache DAYS          make every cached trust root DAYS days old; sets $FETCHED_DATE
 //	mirror start|down      a proxy of $TUF_URL at $MIRROR_URL; down makes it drop every connection
+//	ghapi MODE FILE...     a GitHub attestations API at $GHAPI_URL serving FILEs' bundles (see cmdGHAPI)
 //
 // and the conditions [unshare]: 'unshare -n' works here (root, or user
 // namespaces), so a command can be run without any network; [oddnames]: file
@@ -129,6 +130,7 @@ func TestScripts(t *testing.T) {
 			"serve":    cmdServe,
 			"zip":      cmdZip,
 			"damage":   cmdDamage,
+			"ghapi":    cmdGHAPI,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -22,6 +22,9 @@ type app struct {
 	// started is set once a command's own code runs; errors before that
 	// are usage errors.
 	started bool
+	// nameBundles: verify searched bundles by digest, so each result
+	// names the bundle that verified.
+	nameBundles bool
 }
 
 func newApp(stdio Stdio) *app { return &app{stdio: stdio, termErr: stdio.Err} }
@@ -39,6 +42,7 @@ var commands = []struct {
 	{"db", (*app).dbCommand},
 	{"trust", (*app).trustCommand},
 	{"version", (*app).versionCommand},
+	{"download", (*app).downloadCommand},
 }
 
 // rootCommandFor is the command tree a run with args needs: when the

@@ -40,6 +40,7 @@ type verifyOptions struct {
 
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
+	sources     sourceOptions      // verify only: see verify_sources.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -87,14 +88,20 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
+				return a.runVerifySearched(cmd.Context(), cmd, o, args)
+			}
+			if len(o.sources.bundles) == 1 {
+				o.bundlePath = o.sources.bundles[0]
+			}
 			return a.runVerify(cmd.Context(), o, args)
 		}),
 	}
-	cmd.Flags().StringVar(&o.bundlePath, "bundle", "", "the bundle `FILE` (default ARTIFACT.sigstore.json; one artifact only), or a cosign legacy bundle")
 	o.bindPolicy(cmd)
 	o.attestation.bind(cmd)
 	o.cosign.bind(cmd)
 	o.bindRelease(cmd)
+	o.sources.bind(cmd)
 	return cmd
 }
 
@@ -392,7 +399,7 @@ func (a *app) reportVerify(outs []verify.Outcome) error {
 		report.Results = append(report.Results, o.Result)
 		if o.Err == nil {
 			if a.output == "text" {
-				fmt.Fprintf(a.stdio.Out, "OK %s: %s\n", termtext.Quote(o.Result.Artifact), describeSigner(o.Result))
+				fmt.Fprintf(a.stdio.Out, "OK %s: %s%s\n", termtext.Quote(o.Result.Artifact), describeSigner(o.Result), a.fromBundle(o.Result))
 				printStatement(a.stdio.Out, o.Result)
 			}
 			a.printDetails(o.Result)
@@ -476,6 +483,7 @@ func (a *app) printFailure(r *verify.Result, err error) {
 	if errors.As(err, &rej) {
 		printComparisons(a.stdio.Err, rej.Comparisons)
 	}
+	a.printSourceNotes(r, err)
 	for _, h := range verifyHints(r, err) {
 		a.hintf("%s", h)
 	}

@@ -33,6 +33,15 @@ type Result struct {
 	// turned off, with why: absent when every check was made.
 	SkippedChecks []SkippedCheck `json:"skippedChecks,omitempty"`
 	Error         *Failure       `json:"error,omitempty"`
+	// Refused lists the other bundles that cover the artifact and were
+	// tried and refused, when several were searched (verify --bundle-dir).
+	Refused []Refusal `json:"refused,omitempty"`
+}
+
+// Refusal is a bundle tried for an artifact and refused, and why.
+type Refusal struct {
+	Bundle string   `json:"bundle"`
+	Error  *Failure `json:"error"`
 }
 
 // SkippedCheck is a check that was not made, and why.
