@@ -311,7 +311,10 @@ func typeNames() []string {
 func (a *app) readDocument(path string) ([]byte, error) {
 	var r io.Reader = a.stdio.In
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := attest.OpenRegular(path)
+		if errors.Is(err, attest.ErrNotRegularFile) {
+			return nil, usageError(err, "save the document to a regular file, or pass - to read standard input")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -428,6 +431,9 @@ func hashFiles(ctx context.Context, files []string, name string, algs []string) 
 			rd, err := attest.HashFile(ctx, f, name, algs...)
 			if errors.Is(err, os.ErrNotExist) {
 				return withHint(err, "check the file name")
+			}
+			if errors.Is(err, attest.ErrNotRegularFile) {
+				return usageError(err, "attest regular files; save the data to a file first, or attest it by digest with --subject NAME=ALG:HEX")
 			}
 			subs[i] = rd
 			return err
