@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/hallmark-dev/hallmark/internal/atomicfile"
 	"github.com/hallmark-dev/hallmark/internal/oidc"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
@@ -196,6 +197,11 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 	}
 	if bundlePath == "" {
 		bundlePath = name + "." + bundleKind(st.GetPredicateType()) + ".sigstore.json"
+	}
+	if bundlePath != "-" {
+		if err := checkBundleTarget(bundlePath); err != nil {
+			return err
+		}
 	}
 	if name == "" {
 		name = st.GetSubject()[0].GetName()
@@ -440,6 +446,15 @@ func hashFiles(ctx context.Context, files []string, name string, algs []string) 
 		})
 	}
 	return subs, g.Wait()
+}
+
+// checkBundleTarget refuses, before anything is signed, a bundle path
+// that is a directory, a device, a pipe or a socket.
+func checkBundleTarget(path string) error {
+	if err := atomicfile.CheckTarget(path); err != nil {
+		return usageError(fmt.Errorf("--bundle: %w", err), "name a new or regular file with --bundle OUT (- for standard output)")
+	}
+	return nil
 }
 
 func attestError(err error) error {

@@ -87,6 +87,9 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 	if bundlePath == "" {
 		bundlePath = o.step + ".link.sigstore.json"
 	}
+	if err := checkBundleTarget(bundlePath); err != nil {
+		return err
+	}
 	// The key or the token is checked before the command runs: a build
 	// that cannot be signed is not run.
 	s, _, err := a.newSigner(ctx, &o.signFlags)
