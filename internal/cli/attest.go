@@ -314,12 +314,13 @@ func typeNames() []string {
 }
 
 // readDocument reads a predicate or statement file, or standard input.
-func (a *app) readDocument(path string) ([]byte, error) {
+// flag is the flag that named it, for the messages.
+func (a *app) readDocument(flag, path string) ([]byte, error) {
 	var r io.Reader = a.stdio.In
 	if path != "-" {
 		f, err := attest.OpenRegular(path)
 		if errors.Is(err, attest.ErrNotRegularFile) {
-			return nil, usageError(err, "save the document to a regular file, or pass - to read standard input")
+			return nil, usageError(fmt.Errorf("%s: %w", flag, err), "save the document to a regular file, or pass - to read standard input")
 		}
 		if err != nil {
 			return nil, err
@@ -332,13 +333,18 @@ func (a *app) readDocument(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > attest.MaxDocumentSize {
-		return nil, usageError(fmt.Errorf("%s is larger than %d bytes", path, attest.MaxDocumentSize))
+		what := fmt.Sprintf("%s %q", flag, path)
+		if path == "-" {
+			what = flag + " - (standard input)"
+		}
+		return nil, usageError(fmt.Errorf("%s is larger than %d bytes, the most a document may be", what, attest.MaxDocumentSize),
+			"check that the flag names the JSON document, not the artifact (artifacts are the FILEs)")
 	}
 	return data, nil
 }
 
 func (a *app) readPredicate(path, typ string) (*structpb.Struct, string, error) {
-	data, err := a.readDocument(path)
+	data, err := a.readDocument("--predicate", path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -357,7 +363,7 @@ func (a *app) readPredicate(path, typ string) (*structpb.Struct, string, error) 
 // readStatement reads --statement and checks that each FILE is one of its
 // subjects.
 func (a *app) readStatement(ctx context.Context, path string, files []string) (*intotov1.Statement, error) {
-	data, err := a.readDocument(path)
+	data, err := a.readDocument("--statement", path)
 	if err != nil {
 		return nil, err
 	}
