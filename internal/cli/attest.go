@@ -67,7 +67,9 @@ is a usage error naming the field.
 The bundle goes to --bundle OUT (- for standard output); with one FILE the
 default is FILE.KIND.sigstore.json (app.tgz.provenance.sigstore.json), with
 several FILEs --bundle is required. It is verified before it is written, and
-written atomically. Signing is keyless or --key, with the flags of 'hallmark
+written atomically; an OUT that is a directory, a device or a pipe is
+refused. FILEs, --predicate and --statement must be regular files (or
+links to them): a pipe or a device is refused at once, never waited on. Signing is keyless or --key, with the flags of 'hallmark
 sign'.
 
 Exit codes: 0 signed, 1 could not complete, 2 usage error (a bad predicate
