@@ -26,6 +26,35 @@ var (
 	syncDir  = syncDirectory
 )
 
+// ErrNotRegular: the path to write exists and is a directory, a device, a
+// named pipe or a socket, which a write must not replace.
+var ErrNotRegular = errors.New("not a regular file")
+
+// CheckTarget returns an error wrapping ErrNotRegular if path exists and is
+// neither a regular file nor a symbolic link: what Write would refuse to
+// replace. A path that does not exist yet is fine.
+func CheckTarget(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil // missing, or Write will say why it cannot create it
+	}
+	if t := fi.Mode().Type(); t != 0 && t != fs.ModeSymlink {
+		what := "a " + t.String()
+		switch {
+		case fi.IsDir():
+			what = "a directory"
+		case t&fs.ModeNamedPipe != 0:
+			what = "a named pipe"
+		case t&fs.ModeDevice != 0:
+			what = "a device"
+		case t&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return fmt.Errorf("%w: %q is %s, which a write would replace", ErrNotRegular, path, what)
+	}
+	return nil
+}
+
 // Write replaces path with data atomically.
 func Write(path string, data []byte, perm os.FileMode) error {
 	return WriteFrom(path, perm, func(w io.Writer) error {
@@ -40,7 +69,14 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // step up to the rename fails, path is untouched and the temporary file is
 // removed. An error syncing the directory after the rename is returned too:
 // path then holds the new content, but a crash may still undo it.
+//
+// An existing path that is not a regular file (or a symbolic link, which
+// is replaced, not followed) is left alone with ErrNotRegular: renaming
+// over a device, a named pipe or a socket would destroy it.
 func WriteFrom(path string, perm os.FileMode, fill func(io.Writer) error) (err error) {
+	if err := CheckTarget(path); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -186,6 +186,22 @@ func TestWriteErrors(t *testing.T) {
 		if err := os.Mkdir(target, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		if err := atomicfile.Write(target, []byte("x"), 0o644); !errors.Is(err, atomicfile.ErrNotRegular) {
+			t.Fatalf("err = %v, want ErrNotRegular", err)
+		}
+		assertOnly(t, dir, "taken")
+	})
+
+	t.Run("target becomes a directory before the rename", func(t *testing.T) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "taken")
+		atomicfile.Trace(t, func(step string) {
+			if strings.HasPrefix(step, "rename ") {
+				if err := os.Mkdir(target, 0o755); err != nil {
+					t.Error(err)
+				}
+			}
+		})
 		err := atomicfile.Write(target, []byte("x"), 0o644)
 		var linkErr *os.LinkError
 		if !errors.As(err, &linkErr) {

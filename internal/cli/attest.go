@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/hallmark-dev/hallmark/internal/atomicfile"
 	"github.com/hallmark-dev/hallmark/internal/oidc"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
@@ -66,7 +67,9 @@ is a usage error naming the field.
 The bundle goes to --bundle OUT (- for standard output); with one FILE the
 default is FILE.KIND.sigstore.json (app.tgz.provenance.sigstore.json), with
 several FILEs --bundle is required. It is verified before it is written, and
-written atomically. Signing is keyless or --key, with the flags of 'hallmark
+written atomically; an OUT that is a directory, a device or a pipe is
+refused. FILEs, --predicate and --statement must be regular files (or
+links to them): a pipe or a device is refused at once, never waited on. Signing is keyless or --key, with the flags of 'hallmark
 sign'.
 
 Exit codes: 0 signed, 1 could not complete, 2 usage error (a bad predicate
@@ -197,6 +200,11 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 	if bundlePath == "" {
 		bundlePath = name + "." + bundleKind(st.GetPredicateType()) + ".sigstore.json"
 	}
+	if bundlePath != "-" {
+		if err := checkBundleTarget(bundlePath); err != nil {
+			return err
+		}
+	}
 	if name == "" {
 		name = st.GetSubject()[0].GetName()
 	}
@@ -308,10 +316,14 @@ func typeNames() []string {
 }
 
 // readDocument reads a predicate or statement file, or standard input.
-func (a *app) readDocument(path string) ([]byte, error) {
+// flag is the flag that named it, for the messages.
+func (a *app) readDocument(flag, path string) ([]byte, error) {
 	var r io.Reader = a.stdio.In
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := attest.OpenRegular(path)
+		if errors.Is(err, attest.ErrNotRegularFile) {
+			return nil, usageError(fmt.Errorf("%s: %w", flag, err), "save the document to a regular file, or pass - to read standard input")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -323,13 +335,18 @@ func (a *app) readDocument(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > attest.MaxDocumentSize {
-		return nil, usageError(fmt.Errorf("%s is larger than %d bytes", path, attest.MaxDocumentSize))
+		what := fmt.Sprintf("%s %q", flag, path)
+		if path == "-" {
+			what = flag + " - (standard input)"
+		}
+		return nil, usageError(fmt.Errorf("%s is larger than %d bytes, the most a document may be", what, attest.MaxDocumentSize),
+			"check that the flag names the JSON document, not the artifact (artifacts are the FILEs)")
 	}
 	return data, nil
 }
 
 func (a *app) readPredicate(path, typ string) (*structpb.Struct, string, error) {
-	data, err := a.readDocument(path)
+	data, err := a.readDocument("--predicate", path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -348,7 +365,7 @@ func (a *app) readPredicate(path, typ string) (*structpb.Struct, string, error) 
 // readStatement reads --statement and checks that each FILE is one of its
 // subjects.
 func (a *app) readStatement(ctx context.Context, path string, files []string) (*intotov1.Statement, error) {
-	data, err := a.readDocument(path)
+	data, err := a.readDocument("--statement", path)
 	if err != nil {
 		return nil, err
 	}
@@ -429,11 +446,23 @@ func hashFiles(ctx context.Context, files []string, name string, algs []string) 
 			if errors.Is(err, os.ErrNotExist) {
 				return withHint(err, "check the file name")
 			}
+			if errors.Is(err, attest.ErrNotRegularFile) {
+				return usageError(err, "attest regular files; save the data to a file first, or attest it by digest with --subject NAME=ALG:HEX")
+			}
 			subs[i] = rd
 			return err
 		})
 	}
 	return subs, g.Wait()
+}
+
+// checkBundleTarget refuses, before anything is signed, a bundle path
+// that is a directory, a device, a pipe or a socket.
+func checkBundleTarget(path string) error {
+	if err := atomicfile.CheckTarget(path); err != nil {
+		return usageError(fmt.Errorf("--bundle: %w", err), "name a new or regular file with --bundle OUT (- for standard output)")
+	}
+	return nil
 }
 
 func attestError(err error) error {

@@ -87,6 +87,14 @@ func (a *app) runAttestRun(ctx context.Context, o *attestRunOptions, dash int, a
 	if bundlePath == "" {
 		bundlePath = o.step + ".link.sigstore.json"
 	}
+	if err := checkBundleTarget(bundlePath); err != nil {
+		return err
+	}
+	for _, name := range o.env {
+		if attest.LooksSecret(name) {
+			a.warnf("--env %s is not recorded: its name looks like a secret's, and secrets never reach the link", termtext.Quote(name))
+		}
+	}
 	// The key or the token is checked before the command runs: a build
 	// that cannot be signed is not run.
 	s, _, err := a.newSigner(ctx, &o.signFlags)

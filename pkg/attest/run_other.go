@@ -11,3 +11,5 @@ const openNoBlock = 0
 func interrupt(p *os.Process) error { return p.Kill() }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
+
+const openNonBlock = 0

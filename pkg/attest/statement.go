@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,16 +61,11 @@ func HashFile(ctx context.Context, path, name string, algs ...string) (*intotov1
 		hashes[alg] = h
 		ws = append(ws, h)
 	}
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory, not a file", path)
-	}
 	w := ws[0]
 	if len(ws) > 1 {
 		w = io.MultiWriter(ws...)
