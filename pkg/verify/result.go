@@ -103,6 +103,7 @@ type GitHubClaims struct {
 	RunInvocation     string `json:"runInvocation,omitempty"`
 	RunnerEnvironment string `json:"runnerEnvironment,omitempty"`
 	SourceOwner       string `json:"sourceOwner,omitempty"`
+	SignerDigest      string `json:"signerDigest,omitempty"`
 }
 
 // Timestamp is a verified time: "tlog" (a log's integrated time) or "tsa"

@@ -396,6 +396,7 @@ func signerOf(s *certificate.Summary) *Signer {
 			RunInvocation:     s.RunInvocationURI,
 			RunnerEnvironment: s.RunnerEnvironment,
 			SourceOwner:       s.SourceRepositoryOwnerURI,
+			SignerDigest:      s.BuildSignerDigest,
 		}
 	}
 	return signer
