@@ -29,6 +29,7 @@ type verifyOptions struct {
 	trigger                  string
 	tag                      string // verify_release.go
 	gh                       ghPolicyFlags
+	preset                   presetOptions // verify only: see verify_homebrew.go
 
 	keyPath string
 
@@ -104,6 +105,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.bindRelease(cmd)
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
+	o.preset.bind(cmd)
 	return cmd
 }
 
@@ -197,6 +199,12 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string, err error)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
+	if o.preset.name != "" {
+		return a.runVerifyPreset(ctx, o, args)
+	}
+	if len(o.preset.bottleURLs) > 0 {
+		return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
+	}
 	if err := o.cosign.check(o, args); err != nil {
 		return err
 	}

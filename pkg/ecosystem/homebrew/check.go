@@ -22,7 +22,7 @@ const (
 	ReasonNoAttestation      Reason = "no-attestation"
 	ReasonInvalidAttestation Reason = "invalid-attestation"
 	ReasonAuth               Reason = "auth"
-	ReasonRateLimit          Reason = "rate-limit"
+	ReasonRateLimit          Reason = "rate-limited"
 	ReasonNetwork            Reason = "network"
 )
 
