@@ -20,6 +20,10 @@ type ghPolicyFlags struct {
 	denySelfHosted                  bool
 }
 
+// ghDefaultPredicateType is the predicate type gh attestation verify
+// requires when --type is not given: SLSA provenance v1.
+const ghDefaultPredicateType = "https://slsa.dev/provenance/v1"
+
 // ghFlagNames are the flags of ghPolicyFlags, for the exclusions with --key.
 var ghFlagNames = []string{"owner", "signer-repo", "signer-digest", "hostname", "deny-self-hosted-runners"}
 

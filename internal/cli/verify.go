@@ -29,6 +29,7 @@ type verifyOptions struct {
 	trigger                  string
 	tag                      string // verify_release.go
 	gh                       ghPolicyFlags
+	ghDefaultType            bool          // verify, not scan: --repo/--owner default to SLSA provenance v1 as gh does
 	preset                   presetOptions // verify only: see verify_homebrew.go
 
 	keyPath string
@@ -46,7 +47,7 @@ type verifyOptions struct {
 }
 
 func (a *app) verifyCommand() *cobra.Command {
-	o := &verifyOptions{}
+	o := &verifyOptions{ghDefaultType: true}
 	cmd := &cobra.Command{
 		Use:   "verify [flags] ARTIFACT...",
 		Short: "Verify Sigstore bundles of artifacts against a trust root and a policy",
@@ -245,6 +246,11 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	}
 	if err := o.attestation.apply(&policy); err != nil {
 		return nil, err
+	}
+	if o.ghDefaultType && o.attestation.predicateType == "" && (o.repo != "" || o.gh.owner != "") {
+		// gh's default; --type any lifts it. Plain signatures have no
+		// predicate type and are not affected.
+		policy.AttestationPredicateType = ghDefaultPredicateType
 	}
 	var err error
 	switch {

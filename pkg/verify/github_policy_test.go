@@ -157,3 +157,28 @@ func TestGitHubPolicyValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestAttestationPredicateType: gh's default predicate type applies to DSSE
+// statements only; a message signature is not turned away.
+func TestAttestationPredicateType(t *testing.T) {
+	w := getWorld(t)
+	p := demoPolicy()
+	p.AttestationPredicateType = "https://cyclonedx.org/bom"
+	v := mustVerifier(t, w.tm, p)
+	if _, err := run(t, v, w.bundles["blob"], verify.FileArtifact(writeTemp(t, w.artifact))); err != nil {
+		t.Errorf("message signature: %v, want accepted", err)
+	}
+	_, err := run(t, v, w.bundles["attest"], verify.FileArtifact(writeTemp(t, w.artifact)))
+	var rej *verify.RejectedError
+	if !errors.As(err, &rej) || rej.Cause != verify.CausePredicateType {
+		t.Errorf("SLSA attestation against a CycloneDX default: %v, want CausePredicateType", err)
+	}
+	p.AttestationPredicateType = sigtest.SLSAProvenanceV1
+	if _, err := run(t, mustVerifier(t, w.tm, p), w.bundles["attest"], verify.FileArtifact(writeTemp(t, w.artifact))); err != nil {
+		t.Errorf("SLSA attestation against the SLSA default: %v, want accepted", err)
+	}
+	p.AttestationPredicateType = "not a type"
+	if _, err := verify.New(w.tm, p); !errors.Is(err, verify.ErrPolicy) {
+		t.Errorf("New with a bad default type: %v, want ErrPolicy", err)
+	}
+}

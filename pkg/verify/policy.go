@@ -47,6 +47,12 @@ type Policy struct {
 	// exactly. A message-signature bundle is then rejected with
 	// CauseNotAttestation.
 	PredicateType string
+	// AttestationPredicateType is PredicateType for DSSE statements only:
+	// a message-signature bundle is verified as if it were unset. It is
+	// gh attestation verify's default for --repo and --owner (SLSA
+	// provenance v1), which must not turn away plain signatures.
+	// PredicateType, when set, wins.
+	AttestationPredicateType string
 	// BuilderID, when set, is the builder id SLSA provenance must name
 	// (runDetails.builder.id; builder.id in v0.2); a statement that is not
 	// provenance is rejected.
@@ -245,7 +251,10 @@ func (p *Policy) validate() error {
 	case p.MinTlogEntries < 0 || p.MinTimestamps < 0:
 		return policyErr("thresholds must not be negative")
 	}
-	if t := p.PredicateType; t != "" {
+	for _, t := range []string{p.PredicateType, p.AttestationPredicateType} {
+		if t == "" {
+			continue
+		}
 		if _, ok := attest.PredicateType(t); !ok {
 			return policyErr("predicate type %q is neither a known short name nor an absolute URI", t)
 		}
