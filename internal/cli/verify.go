@@ -72,6 +72,16 @@ A keyless bundle needs an identity policy: --certificate-identity (or
 narrowed to a reusable workflow by --signer-workflow. A key-signed bundle
 needs --key.
 
+gh attestation verify's flags mean what they mean in gh: --owner, --repo,
+--signer-repo, --signer-workflow WF[@REF-GLOB], --signer-digest, --source-ref,
+--source-digest, --deny-self-hosted-runners, --hostname TENANT.ghe.com, and
+the spellings --cert-identity, --cert-identity-regex, --cert-oidc-issuer,
+--predicate-type, --custom-trusted-root, --format. With --repo or --owner and
+no --type, an attestation must be SLSA provenance v1; --type any lifts it.
+
+--preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
+bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
+
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
 files and never touches the network.
