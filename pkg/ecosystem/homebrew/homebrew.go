@@ -94,14 +94,17 @@ func (p Preset) Identity() *verify.Identity {
 }
 
 // Policy is the verify.Policy of the tap's own attestations: the public
-// good defaults (one log entry, one timestamp) and Identity.
-func (p Preset) Policy() verify.Policy { return verify.Policy{Identity: p.Identity()} }
+// good defaults (one log entry, one timestamp), Identity and SLSA
+// provenance v1.
+func (p Preset) Policy() verify.Policy {
+	return verify.Policy{Identity: p.Identity(), PredicateType: PredicateType}
+}
 
 // BackfillPolicy is the verify.Policy of backfill attestations: a
 // workflow of BackfillRepo.
 func BackfillPolicy() verify.Policy {
 	id, _ := verify.GitHubRepoIdentity(BackfillRepo)
-	return verify.Policy{Identity: id}
+	return verify.Policy{Identity: id, PredicateType: PredicateType}
 }
 
 // Bottle is a bottle file, named NAME--VERSION.TAG.bottle[.REBUILD].tar.gz.

@@ -90,6 +90,9 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q, %q) = %+v, %v; want ErrPolicy", c[0], c[1], p, err)
 		}
 	}
+	if p, b := homebrew.Core().Policy(), homebrew.BackfillPolicy(); p.PredicateType != homebrew.PredicateType || b.PredicateType != homebrew.PredicateType {
+		t.Errorf("policies require predicate types %q and %q, want SLSA provenance v1", p.PredicateType, b.PredicateType)
+	}
 	id := homebrew.Core().Identity()
 	if id.Issuer != verify.GitHubIssuer || id.SourceRepositoryURI != "https://github.com/Homebrew/homebrew-core" ||
 		id.SANRegexp != `https://github\.com/Homebrew/homebrew-core/.*` {
