@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
@@ -86,15 +87,19 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 		}
 		bottles[i] = b
 	}
-	r, err := a.loadTrust(ctx, &o.trust)
+	rs, err := a.loadTrusts(ctx, &o.trust)
 	if err != nil {
 		return err
 	}
-	own, err := verify.New(r.Trusted, preset.Policy())
+	var tm []root.TrustedMaterial
+	for _, r := range rs {
+		tm = append(tm, r.Trusted)
+	}
+	own, err := verify.NewWithRoots(tm, preset.Policy())
 	if err != nil {
 		return usageError(err)
 	}
-	back, err := verify.New(r.Trusted, homebrew.BackfillPolicy())
+	back, err := verify.NewWithRoots(tm, homebrew.BackfillPolicy())
 	if err != nil {
 		return usageError(err)
 	}
