@@ -101,6 +101,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.preset.name != "" {
+				return a.runVerifyPreset(cmd.Context(), o, args)
+			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/homebrew"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
@@ -103,14 +104,20 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 	if err != nil {
 		return usageError(err)
 	}
-	cands, err := presetCandidates(ctx, o)
+	digests := make([]verify.Digest, len(args))
+	for i, arg := range args {
+		if digests[i], err = fileDigest(ctx, arg); err != nil {
+			return withHint(err, fmt.Sprintf("check the path of the bottle %s", termtext.Quote(arg)))
+		}
+	}
+	cands, fetchErr, err := presetCandidates(ctx, o, preset, digests)
 	if err != nil {
 		return err
 	}
 	report := bottleReport{SchemaVersion: verify.SchemaVersion, Preset: preset}
 	worst := ExitOK
 	for i, arg := range args {
-		out := verifyBottle(ctx, preset, bottles[i], arg, own, back, cands)
+		out := verifyBottle(ctx, preset, bottles[i], digests[i], own, back, cands, fetchErr[digests[i]])
 		out.Bottle = arg
 		report.Bottles = append(report.Bottles, out)
 		if out.err != nil {
@@ -149,14 +156,10 @@ func (a *app) printBottle(arg string, v *homebrew.Verdict) {
 // verifyBottle verifies every candidate of the bottle's digest under the
 // preset's policy (and, for the backfill, BackfillPolicy) and lets
 // homebrew.Check decide.
-func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, arg string, own, back *verify.Verifier,
-	cands func(verify.Digest) []bottleCandidate) bottleOutcome {
+func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, d verify.Digest, own, back *verify.Verifier,
+	cands func(verify.Digest) []bottleCandidate, fetchErr error) bottleOutcome {
 	fail := func(err error) bottleOutcome {
-		return bottleOutcome{Reason: homebrew.ReasonOf(err), Message: err.Error(), err: err}
-	}
-	d, err := fileDigest(ctx, arg)
-	if err != nil {
-		return fail(err)
+		return bottleOutcome{Digest: &d, Reason: homebrew.ReasonOf(err), Message: err.Error(), err: err}
 	}
 	art, err := verify.ParseDigest(d.String())
 	if err != nil {
@@ -187,6 +190,11 @@ func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, arg
 		ownEv.Reasons = append(ownEv.Reasons, fmt.Sprintf("%s: %s", c.origin, failureMessage(err)))
 	}
 	v, err := homebrew.Check(p, b, d, ownEv, backEv, homebrew.BackfillCutoff)
+	if err != nil && fetchErr != nil {
+		// Attestations may exist that GitHub did not give: auth, rate
+		// limit or network, not "none".
+		return fail(fetchErr)
+	}
 	if err != nil {
 		out := fail(&cliError{code: ExitRejected, err: err})
 		out.Digest = &d
@@ -229,15 +237,72 @@ func (c bottleReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// presetCandidates returns the bundles given with --bundle, by digest.
-func presetCandidates(ctx context.Context, o *verifyOptions) (func(verify.Digest) []bottleCandidate, error) {
-	var all []bottleCandidate
-	if o.bundlePath != "" {
-		b, err := verify.ReadBundleContext(ctx, o.bundlePath)
+// presetCandidates gathers the bundles of --bundle (each a bundle or JSONL),
+// --bundle-dir and, with --from github, the attestations API of the tap's
+// repository (and the backfill's): by digest, with the fetch failures
+// other than "none", classified for brew.
+func presetCandidates(ctx context.Context, o *verifyOptions, p homebrew.Preset, digests []verify.Digest) (func(verify.Digest) []bottleCandidate, map[verify.Digest]error, error) {
+	s := &o.sources
+	ix := source.NewIndex()
+	for _, path := range s.bundles {
+		bs, err := source.ReadFile(ctx, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, bundleSourceError(err, "--bundle")
 		}
-		all = append(all, bottleCandidate{origin: o.bundlePath, bundle: b})
+		ix.Add(bs...)
 	}
-	return func(verify.Digest) []bottleCandidate { return all }, nil
+	if s.bundleDir != "" {
+		bs, err := source.ReadDir(ctx, s.bundleDir)
+		if err != nil {
+			return nil, nil, bundleSourceError(err, "--bundle-dir")
+		}
+		ix.Add(bs...)
+	}
+	fetchErr := map[verify.Digest]error{}
+	switch s.from {
+	case "":
+	case "github":
+		if o.trust.offline {
+			return nil, nil, usageError(errors.New("--from github needs the network, and --offline forbids it"),
+				"download the attestations first with 'hallmark download', then verify with --bundle-dir DIR --offline")
+		}
+		scopes := []source.Scope{{Repo: p.Repo}}
+		if p.Backfill {
+			scopes = append(scopes, source.Scope{Repo: homebrew.BackfillRepo})
+		}
+		client := githubClient(s.github)
+		for _, sc := range scopes {
+			for d, f := range client.Fetch(ctx, sc, digests) {
+				if f.Err == nil {
+					ix.Add(f.Bundles...)
+					continue
+				}
+				if source.ReasonOf(f.Err) != source.ReasonNoAttestation && fetchErr[d] == nil {
+					fetchErr[d] = brewFetchError(f.Err)
+				}
+			}
+		}
+	default:
+		return nil, nil, usageError(fmt.Errorf("--from must be github, not %q", s.from))
+	}
+	return func(d verify.Digest) []bottleCandidate {
+		var out []bottleCandidate
+		for _, b := range ix.Lookup(d) {
+			out = append(out, bottleCandidate{origin: b.Origin, bundle: b.Bundle})
+		}
+		return out
+	}, fetchErr, nil
+}
+
+// brewFetchError wraps a GitHub failure in the homebrew error brew acts on;
+// it could not complete (exit 1).
+func brewFetchError(err error) error {
+	kind := homebrew.ErrNetwork
+	switch source.ReasonOf(err) {
+	case source.ReasonAuth:
+		kind = homebrew.ErrAuth
+	case source.ReasonRateLimited:
+		kind = homebrew.ErrRateLimit
+	}
+	return &cliError{code: ExitError, err: fmt.Errorf("%w: %v", kind, err), hints: sourceHints(err)}
 }
