@@ -85,7 +85,8 @@ SLSA provenance v1 with a subject named as the bottle file and carrying its
 sha256 (an :all bottle: a bottle subject of the same NAME--VERSION); else,
 for homebrew-core, trailofbits/homebrew-brew-verify's backfill with subject
 sha256(URL)--FILE (--bottle-url URL, one per bottle), made on or before
-2024-03-14. Text names the formula, version, tag, the run that built it and
+2024-03-14. Attestations come from --bundle, --bundle-dir or --from
+github. Text names the formula, version, tag, the run that built it and
 when; the JSON report is {"schemaVersion", "preset", "bottles": [{"bottle",
 "digest", "verified", "reason", "message", "verdict": {"bottle": {"fileName",
 "formula", "version", "tag", "rebuild"}, "subject", "backfill", "repository",
