@@ -65,6 +65,36 @@ Identity flags do not apply to them (exit 2), nor --tag to other types.
 or RFC 3161 timestamp carried twice counts once, and so do two timestamps of
 one authority. A bundle is read up to 256 MiB, from a file, device or pipe.
 
+gh attestation verify's flags work with gh's meaning: --owner OWNER (SAN
+under https://github.com/OWNER/ and the source repository owner claim),
+--repo, --signer-repo OWNER/NAME and --signer-workflow
+OWNER/NAME/.github/workflows/F.yml[@REF-GLOB] (exact path, the ref a glob
+whose * does not cross a slash; both need --repo or --owner), --signer-digest,
+--source-ref, --source-digest, --deny-self-hosted-runners (runner environment
+github-hosted) and --hostname TENANT.ghe.com (SAN host and issuer follow it).
+gh's spellings --cert-identity, --cert-identity-regex, --cert-oidc-issuer,
+--predicate-type, --custom-trusted-root and --format are aliases. With --repo
+or --owner and no --type, an attestation must be SLSA provenance v1, as in
+gh; --type any lifts that, and a plain signature is not affected.
+
+	hallmark verify --owner OWNER --signer-workflow OWNER/ci/.github/workflows/build.yml@refs/tags/v* ARTIFACT
+
+--preset homebrew-core (or --preset homebrew --repo OWNER/TAP) verifies
+Homebrew bottles by brew's rules: a workflow of the tap's repository signed
+SLSA provenance v1 with a subject named as the bottle file and carrying its
+sha256 (an :all bottle: a bottle subject of the same NAME--VERSION); else,
+for homebrew-core, trailofbits/homebrew-brew-verify's backfill with subject
+sha256(URL)--FILE (--bottle-url URL, one per bottle), made on or before
+2024-03-14. Attestations come from --bundle, --bundle-dir or --from
+github. Text names the formula, version, tag, the run that built it and
+when; the JSON report is {"schemaVersion", "preset", "bottles": [{"bottle",
+"digest", "verified", "reason", "message", "verdict": {"bottle": {"fileName",
+"formula", "version", "tag", "rebuild"}, "subject", "backfill", "repository",
+"workflow", "run", "time"}}]}, with reason verified, no-attestation or
+invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
+
+	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
+
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with

@@ -28,6 +28,9 @@ type verifyOptions struct {
 	sourceRef, sourceDigest  string
 	trigger                  string
 	tag                      string // verify_release.go
+	gh                       ghPolicyFlags
+	ghDefaultType            bool          // verify, not scan: --repo/--owner default to SLSA provenance v1 as gh does
+	preset                   presetOptions // verify only: see verify_homebrew.go
 
 	keyPath string
 
@@ -44,7 +47,7 @@ type verifyOptions struct {
 }
 
 func (a *app) verifyCommand() *cobra.Command {
-	o := &verifyOptions{}
+	o := &verifyOptions{ghDefaultType: true}
 	cmd := &cobra.Command{
 		Use:   "verify [flags] ARTIFACT...",
 		Short: "Verify Sigstore bundles of artifacts against a trust root and a policy",
@@ -69,6 +72,16 @@ A keyless bundle needs an identity policy: --certificate-identity (or
 narrowed to a reusable workflow by --signer-workflow. A key-signed bundle
 needs --key.
 
+gh attestation verify's flags mean what they mean in gh: --owner, --repo,
+--signer-repo, --signer-workflow WF[@REF-GLOB], --signer-digest, --source-ref,
+--source-digest, --deny-self-hosted-runners, --hostname TENANT.ghe.com, and
+the spellings --cert-identity, --cert-identity-regex, --cert-oidc-issuer,
+--predicate-type, --custom-trusted-root, --format. With --repo or --owner and
+no --type, an attestation must be SLSA provenance v1; --type any lifts it.
+
+--preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
+bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
+
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
 files and never touches the network.
@@ -88,6 +101,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.preset.name != "" {
+				return a.runVerifyPreset(cmd.Context(), o, args)
+			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
 			}
@@ -102,6 +118,8 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.cosign.bind(cmd)
 	o.bindRelease(cmd)
 	o.sources.bind(cmd)
+	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
+	o.preset.bind(cmd)
 	return cmd
 }
 
@@ -114,7 +132,7 @@ func (o *verifyOptions) bindPolicy(cmd *cobra.Command) {
 	f.StringVar(&o.issuer, "certificate-oidc-issuer", "", "the OIDC issuer that must match exactly")
 	f.StringVar(&o.issuerRegexp, "certificate-oidc-issuer-regexp", "", "a pattern the whole OIDC issuer must match")
 	f.StringVar(&o.repo, "repo", "", "GitHub repository `OWNER/NAME` whose workflow signed (implies the GitHub Actions issuer)")
-	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml` (exact, any ref; narrows --repo, which it needs)")
+	f.StringVar(&o.signerWorkflow, "signer-workflow", "", "the workflow that signed, `OWNER/NAME/.github/workflows/F.yml[@REF-GLOB]` (exact path, optional ref glob; narrows --repo or --owner, which it needs)")
 	f.StringVar(&o.sourceRef, "source-ref", "", "the git ref the workflow ran on, e.g. refs/tags/v1.2.3")
 	f.StringVar(&o.sourceDigest, "source-digest", "", "the git commit the workflow ran on")
 	f.StringVar(&o.trigger, "trigger", "", "the event that triggered the workflow, e.g. push")
@@ -130,12 +148,13 @@ func (o *verifyOptions) bindPolicy(cmd *cobra.Command) {
 		"certificate-oidc-issuer-regexp", "repo", "signer-workflow", "source-ref", "source-digest", "trigger"} {
 		cmd.MarkFlagsMutuallyExclusive("key", id)
 	}
+	o.gh.bind(cmd, o)
 }
 
 // identityFlagsSet reports whether any keyless policy flag was given.
 func (o *verifyOptions) identityFlagsSet() bool {
 	return o.identity != "" || o.identityRegexp != "" || o.issuer != "" || o.issuerRegexp != "" ||
-		o.repo != "" || o.signerWorkflow != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != ""
+		o.repo != "" || o.signerWorkflow != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set()
 }
 
 // identityPolicy turns the identity flags into a policy: a pure function.
@@ -144,28 +163,15 @@ func (o *verifyOptions) identityFlagsSet() bool {
 // both imply the GitHub Actions issuer unless one is given.
 func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 	id := &verify.Identity{}
-	if o.repo != "" {
-		gh, err := verify.GitHubRepoIdentity(o.repo)
-		if err != nil {
-			return nil, usageError(fmt.Errorf("--repo: %w", err))
-		}
-		id = gh
+	base, err := o.githubBase()
+	if err != nil {
+		return nil, err
 	}
-	if o.signerWorkflow != "" {
-		if strings.Contains(o.signerWorkflow, "@") {
-			return nil, usageError(fmt.Errorf("--signer-workflow %q: give the workflow path without @ref; use --source-ref for the ref", o.signerWorkflow))
-		}
-		uri, err := verify.ParseSignerWorkflow(o.signerWorkflow)
-		if err != nil {
-			return nil, usageError(fmt.Errorf("--signer-workflow %q is not of the form OWNER/NAME/.github/workflows/FILE.yml", o.signerWorkflow),
-				"name the workflow file that signed, e.g. --signer-workflow octo/shared/.github/workflows/build.yml")
-		}
-		if o.repo == "" {
-			return nil, usageError(errSignerWorkflowAlone, "pin the repository whose build you trust with --repo OWNER/NAME")
-		}
-		id.SignerWorkflow = o.signerWorkflow
-		id.SANRegexp = regexp.QuoteMeta(uri+"@") + ".*"
-		id.Issuer = verify.GitHubIssuer
+	if base != nil {
+		id = base
+	}
+	if err := o.signerPolicy(id, base != nil); err != nil {
+		return nil, err
 	}
 	// A pattern must be valid on its own: anchoring wraps it in ^(?:...)$,
 	// and an unbalanced one such as "a)|(b" would escape the anchors.
@@ -188,14 +194,9 @@ func (o *verifyOptions) identityPolicy() (*verify.Identity, error) {
 	return id, nil
 }
 
-// errSignerWorkflowAlone is the usage error of --signer-workflow without
-// --repo: anyone can call a public reusable workflow and get a certificate
-// naming it, so the workflow alone does not say whose build it was.
-var errSignerWorkflowAlone = errors.New("--signer-workflow alone accepts the workflow run for any repository: it needs --repo OWNER/NAME")
-
 // signerWorkflowAloneError is errSignerWorkflowAlone with a hint showing
 // the source repository found in the bundle.
-func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
+func signerWorkflowAloneError(ctx context.Context, bundlePath string, err error) error {
 	hint := "pin the repository whose build you trust with --repo OWNER/NAME"
 	if b, err := verify.ReadBundleContext(ctx, bundlePath); err == nil {
 		if s := verify.BundleSigner(b); s != nil && s.GitHub != nil && s.GitHub.SourceRepository != "" {
@@ -204,10 +205,20 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string) error {
 				s.GitHub.SourceRepository, termtext.Quote(repo))
 		}
 	}
-	return usageError(errSignerWorkflowAlone, hint)
+	var ce *cliError
+	if errors.As(err, &ce) {
+		err = ce.err
+	}
+	return usageError(err, hint)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
+	if o.preset.name != "" {
+		return a.runVerifyPreset(ctx, o, args)
+	}
+	if len(o.preset.bottleURLs) > 0 {
+		return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
+	}
 	if err := o.cosign.check(o, args); err != nil {
 		return err
 	}
@@ -249,6 +260,11 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 	if err := o.attestation.apply(&policy); err != nil {
 		return nil, err
 	}
+	if o.ghDefaultType && o.attestation.predicateType == "" && (o.repo != "" || o.gh.owner != "") {
+		// gh's default; --type any lifts it. Plain signatures have no
+		// predicate type and are not affected.
+		policy.AttestationPredicateType = ghDefaultPredicateType
+	}
 	var err error
 	switch {
 	case o.keyPath != "":
@@ -273,8 +289,8 @@ func (a *app) verifier(ctx context.Context, o *verifyOptions, bundlePath string)
 		fallthrough
 	case o.identityFlagsSet():
 		if policy.Identity, err = o.identityPolicy(); err != nil {
-			if errors.Is(err, errSignerWorkflowAlone) {
-				return nil, signerWorkflowAloneError(ctx, bundlePath)
+			if errors.Is(err, errSignerAlone) {
+				return nil, signerWorkflowAloneError(ctx, bundlePath, err)
 			}
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,7 +24,12 @@ import (
 // policyFlags are the identity flags of verify, in FuzzIdentityPolicy's
 // argument order.
 var policyFlags = []string{"--certificate-identity", "--certificate-identity-regexp", "--certificate-oidc-issuer",
-	"--certificate-oidc-issuer-regexp", "--repo", "--signer-workflow", "--source-ref", "--source-digest", "--trigger"}
+	"--certificate-oidc-issuer-regexp", "--repo", "--signer-workflow", "--source-ref", "--source-digest", "--trigger",
+	"--owner", "--signer-repo", "--signer-digest", "--hostname", "--deny-self-hosted-runners"}
+
+// boolPolicyFlags are the policyFlags that take no value: a seed holds
+// "true" when the flag is present.
+var boolPolicyFlags = map[string]bool{"--deny-self-hosted-runners": true}
 
 // scriptPolicySeeds returns the identity flag values of every 'hallmark
 // verify' command line in testdata/script, in policyFlags order, each
@@ -47,10 +53,13 @@ func scriptPolicySeeds(t testing.TB) [][]string {
 			words := strings.Fields(line)
 			vals := make([]string, len(policyFlags))
 			found := false
-			for i := 0; i+1 < len(words); i++ {
+			for i := 0; i < len(words); i++ {
 				for k, flag := range policyFlags {
-					if words[i] == flag {
-						vals[k], found = words[i+1], true
+					switch {
+					case words[i] == flag && boolPolicyFlags[flag]:
+						vals[k], found = "true", true
+					case words[i] == flag && i+1 < len(words):
+						vals[k], found = strings.Trim(words[i+1], "'"), true
 					}
 				}
 			}
@@ -85,16 +94,28 @@ func FuzzIdentityPolicy(f *testing.F) {
 	}
 	demo, reusable := sigtest.DemoClaims(), sigtest.ReusableClaims()
 	for _, s := range seeds {
+		deny := s[13] == "true"
 		for _, c := range []*sigtest.GitHubClaims{demo, reusable} {
-			f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8],
-				c.BuildSignerURI, sigtest.GitHubIssuer, c.SourceRepositoryURI, c.BuildSignerURI, c.SourceRepositoryRef, c.SourceRepositoryDigest, c.BuildTrigger)
+			f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], deny,
+				c.BuildSignerURI, sigtest.GitHubIssuer, c.SourceRepositoryURI, c.BuildSignerURI, c.SourceRepositoryRef, c.SourceRepositoryDigest, c.BuildTrigger,
+				sigtest.DemoOwner, c.BuildSignerDigest, c.RunnerEnvironment)
+			// The same on a self-hosted runner.
+			f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], deny,
+				c.BuildSignerURI, sigtest.GitHubIssuer, c.SourceRepositoryURI, c.BuildSignerURI, c.SourceRepositoryRef, c.SourceRepositoryDigest, c.BuildTrigger,
+				sigtest.DemoOwner, c.BuildSignerDigest, "self-hosted")
 		}
 		// The same flags against a certificate with the claims they ask
 		// for.
-		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], "", "", "", "", "", "", "")
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], deny, "", "", "", "", "", "", "", "", "", "")
 	}
-	f.Add("", "", "", "", "mallory/lookalike", "hallmark-dev/shared-workflows/.github/workflows/build.yml", "", "", "",
-		sigtest.ReusableIdentity, sigtest.GitHubIssuer, "https://github.com/hallmark-dev/demo", sigtest.ReusableIdentity, "", "", "")
+	f.Add("", "", "", "", "mallory/lookalike", "hallmark-dev/shared-workflows/.github/workflows/build.yml", "", "", "", "", "", "", "", false,
+		sigtest.ReusableIdentity, sigtest.GitHubIssuer, "https://github.com/hallmark-dev/demo", sigtest.ReusableIdentity, "", "", "", "", "", "")
+	f.Add("", "", "", "", "", "hallmark-dev/shared-workflows/.github/workflows/build.yml@refs/heads/*", "", "", "", "mallory", "", "", "", false,
+		sigtest.ReusableIdentity, sigtest.GitHubIssuer, "https://github.com/mallory/x", sigtest.ReusableIdentity, "", "", "", "https://github.com/hallmark-dev", "", "")
+	f.Add("", "", "", "", "", "", "", "", "", "mallory", "hallmark-dev/shared-workflows", "", "", false,
+		"https://github.com/hallmark-dev/shared-workflows-evil/.github/workflows/build.yml@refs/heads/main", "", "", "", "", "", "", "https://github.com/mallory", "", "")
+	f.Add("", "", "", "", "acme/app", "", "", "", "", "", "", "", "octo.ghe.com", true,
+		"", sigtest.GitHubIssuer, "", "", "", "", "", "", "", "")
 	fuzzWorld.once.Do(func() {
 		if fuzzWorld.inst, fuzzWorld.err = sigtest.New(); fuzzWorld.err == nil {
 			fuzzWorld.tm, fuzzWorld.err = fuzzWorld.inst.TrustedRoot()
@@ -115,9 +136,11 @@ func FuzzIdentityPolicy(f *testing.F) {
 		}
 	}()
 	f.Fuzz(func(t *testing.T, identity, identityRegexp, issuer, issuerRegexp, repo, signerWorkflow, sourceRef, sourceDigest, trigger,
-		certSAN, certIssuer, certRepo, certSigner, certRef, certDigest, certTrigger string) {
+		owner, signerRepo, signerDigest, hostname string, denySelfHosted bool,
+		certSAN, certIssuer, certRepo, certSigner, certRef, certDigest, certTrigger, certOwner, certSignerDigest, certRunner string) {
 		o := &verifyOptions{identity: identity, identityRegexp: identityRegexp, issuer: issuer, issuerRegexp: issuerRegexp,
-			repo: repo, signerWorkflow: signerWorkflow, sourceRef: sourceRef, sourceDigest: sourceDigest, trigger: trigger}
+			repo: repo, signerWorkflow: signerWorkflow, sourceRef: sourceRef, sourceDigest: sourceDigest, trigger: trigger,
+			gh: ghPolicyFlags{owner: owner, signerRepo: signerRepo, signerDigest: signerDigest, hostname: hostname, denySelfHosted: denySelfHosted}}
 		if !o.identityFlagsSet() {
 			return // no policy at all: a usage error before the builder
 		}
@@ -140,12 +163,32 @@ func FuzzIdentityPolicy(f *testing.F) {
 		}
 
 		// The certificate: fuzzed claims, or those the flags ask for.
-		wfURI := verify.SignerWorkflowURI(signerWorkflow)
-		repoURI := "https://github.com/" + repo
+		host := "https://github.com"
+		if hostname != "" {
+			host = "https://" + strings.ToLower(hostname)
+		}
+		ghIssuer, _ := verify.GitHubIssuerFor(hostname)
+		wfPath, refGlob, hasGlob := strings.Cut(signerWorkflow, "@")
+		wfURI := wfPath
+		if !strings.HasPrefix(wfPath, "https://") {
+			wfURI = host + "/" + strings.TrimPrefix(wfPath, "/")
+		}
+		repoURI := host + "/" + repo
+		ownerURI := host + "/" + owner
+		if repo == "" {
+			repoURI = ownerURI + "/app"
+		} else if owner == "" {
+			ownerURI, _, _ = strings.Cut(repoURI[len(host)+1:], "/")
+			ownerURI = host + "/" + ownerURI
+		}
+		signerRepoURI := host + "/" + signerRepo
 		ref := or(certRef, sourceRef, "refs/heads/main")
 		natural := repoURI + "/.github/workflows/release.yml@" + ref
-		if signerWorkflow != "" {
+		switch {
+		case signerWorkflow != "":
 			natural = wfURI + "@" + ref
+		case signerRepo != "":
+			natural = signerRepoURI + "/.github/workflows/build.yml@" + ref
 		}
 		claims := &sigtest.GitHubClaims{
 			SourceRepositoryURI:    or(certRepo, repoURI),
@@ -153,8 +196,11 @@ func FuzzIdentityPolicy(f *testing.F) {
 			SourceRepositoryRef:    ref,
 			SourceRepositoryDigest: or(certDigest, sourceDigest),
 			BuildTrigger:           or(certTrigger, trigger),
+			SourceRepositoryOwner:  or(certOwner, ownerURI),
+			BuildSignerDigest:      or(certSignerDigest, signerDigest),
+			RunnerEnvironment:      or(certRunner, "github-hosted"),
 		}
-		opts := sigtest.Options{Identity: or(certSAN, identity, natural), Issuer: or(certIssuer, issuer, sigtest.GitHubIssuer), GitHub: claims}
+		opts := sigtest.Options{Identity: or(certSAN, identity, natural), Issuer: or(certIssuer, issuer, ghIssuer), GitHub: claims}
 		bundleJSON, err := fuzzWorld.inst.SignBlob(artifact, opts)
 		if errors.Is(err, sigtest.ErrInstanceExpired) {
 			t.Skip("the sigtest instance expired")
@@ -200,28 +246,57 @@ func FuzzIdentityPolicy(f *testing.F) {
 		if issuerRegexp != "" && !wholeMatch(issuerRegexp, s.Issuer) {
 			fail("issuer", s.Issuer)
 		}
-		if issuer == "" && issuerRegexp == "" && (repo != "" || signerWorkflow != "") && s.Issuer != verify.GitHubIssuer {
+		if issuer == "" && issuerRegexp == "" && (repo != "" || owner != "" || signerWorkflow != "" || signerRepo != "") && s.Issuer != ghIssuer {
 			fail("issuer", s.Issuer)
 		}
+		if hostname != "" && repo == "" && owner == "" {
+			t.Fatalf("accepted with --hostname %q but no --repo or --owner", hostname)
+		}
+		ownSAN := identity == "" && identityRegexp == "" && signerWorkflow == "" && signerRepo == ""
 		if repo != "" {
 			if gh.SourceRepository != repoURI {
 				fail("source repository", gh.SourceRepository)
 			}
-			if identity == "" && identityRegexp == "" && signerWorkflow == "" && !strings.HasPrefix(s.SAN, repoURI+"/") {
+			if ownSAN && !strings.HasPrefix(s.SAN, repoURI+"/") {
 				fail("SAN", s.SAN)
 			}
 		}
-		if signerWorkflow != "" {
-			if repo == "" {
-				t.Fatalf("accepted with --signer-workflow %q but no --repo", signerWorkflow)
+		if owner != "" {
+			if gh.SourceOwner != ownerURI {
+				fail("source repository owner", gh.SourceOwner)
 			}
+			if ownSAN && !strings.HasPrefix(s.SAN, ownerURI+"/") {
+				fail("SAN", s.SAN)
+			}
+		}
+		if (signerWorkflow != "" || signerRepo != "") && repo == "" && owner == "" {
+			t.Fatalf("accepted with --signer-workflow %q / --signer-repo %q but no --repo or --owner", signerWorkflow, signerRepo)
+		}
+		if signerWorkflow != "" {
 			at := strings.LastIndex(gh.SignerWorkflow, "@")
 			if at < 0 || gh.SignerWorkflow[:at] != wfURI {
 				fail("signer workflow", gh.SignerWorkflow)
 			}
+			if ok, err := path.Match(refGlob, gh.SignerWorkflow[at+1:]); hasGlob && (err != nil || !ok) {
+				fail("signer workflow ref", gh.SignerWorkflow)
+			}
 			if identity == "" && identityRegexp == "" && !strings.HasPrefix(s.SAN, wfURI+"@") {
 				fail("SAN", s.SAN)
 			}
+		}
+		if signerRepo != "" {
+			if !strings.HasPrefix(gh.SignerWorkflow, signerRepoURI+"/.github/workflows/") {
+				fail("signer workflow", gh.SignerWorkflow)
+			}
+			if identity == "" && identityRegexp == "" && !strings.HasPrefix(s.SAN, signerRepoURI+"/") {
+				fail("SAN", s.SAN)
+			}
+		}
+		if signerDigest != "" && gh.SignerDigest != signerDigest {
+			fail("signer digest", gh.SignerDigest)
+		}
+		if denySelfHosted && gh.RunnerEnvironment != "github-hosted" {
+			fail("runner environment", gh.RunnerEnvironment)
 		}
 		if sourceRef != "" && gh.SourceRef != sourceRef {
 			fail("source ref", gh.SourceRef)

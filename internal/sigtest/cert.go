@@ -36,6 +36,7 @@ func (c *GitHubClaims) extensions() []extension {
 		{certificate.OIDBuildConfigURI, c.BuildConfigURI},
 		{certificate.OIDBuildTrigger, c.BuildTrigger},
 		{certificate.OIDRunInvocationURI, c.RunInvocationURI},
+		{certificate.OIDSourceRepositoryOwnerURI, c.SourceRepositoryOwner},
 	}
 }
 

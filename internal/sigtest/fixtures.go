@@ -187,6 +187,7 @@ func fixtures() ([]fixture, error) {
 	addKeylessFiles(s, inst)
 	addKeyFiles(s)
 	addCosignFiles(s)
+	addGitHubFiles(s, inst)
 	if s.err != nil {
 		return nil, s.err
 	}

@@ -101,6 +101,7 @@ type GitHubClaims struct {
 	BuildConfigURI         string // .18, the top-level workflow (workflow_ref)
 	BuildTrigger           string // .20, the triggering event (event_name)
 	RunInvocationURI       string // .21, the workflow run
+	SourceRepositoryOwner  string // .16, the owner URI, e.g. https://github.com/OWNER
 }
 
 // DemoClaims returns the claims GitHub Actions gives the demo release

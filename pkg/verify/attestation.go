@@ -180,7 +180,7 @@ func (v *Verifier) checkStatement(st *Statement, s *certificate.Summary, res *Re
 		}
 		return err
 	}
-	if want := v.policy.PredicateType; want != "" && !predicateTypeMatches(want, st.PredicateType) {
+	if want := firstSet(v.policy.PredicateType, v.policy.AttestationPredicateType); want != "" && !predicateTypeMatches(want, st.PredicateType) {
 		expected := fmt.Sprintf("%q", want)
 		if uri, ok := attest.PredicateType(want); ok && uri != want {
 			expected = fmt.Sprintf("%q (%s)", want, uri)
@@ -258,4 +258,14 @@ func compareProvenance(p *Provenance, s *certificate.Summary) []Comparison {
 		add("builder", "build signer URI", s.BuildSignerURI, p.Builder)
 	}
 	return out
+}
+
+// firstSet returns the first non-empty value.
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,6 +47,12 @@ type Policy struct {
 	// exactly. A message-signature bundle is then rejected with
 	// CauseNotAttestation.
 	PredicateType string
+	// AttestationPredicateType is PredicateType for DSSE statements only:
+	// a message-signature bundle is verified as if it were unset. It is
+	// gh attestation verify's default for --repo and --owner (SLSA
+	// provenance v1), which must not turn away plain signatures.
+	// PredicateType, when set, wins.
+	AttestationPredicateType string
 	// BuilderID, when set, is the builder id SLSA provenance must name
 	// (runDetails.builder.id; builder.id in v0.2); a statement that is not
 	// provenance is rejected.
@@ -99,6 +106,93 @@ type Identity struct {
 	SourceDigest string `json:"sourceDigest,omitempty"`
 	// Trigger must equal the event that triggered the build, e.g. push.
 	Trigger string `json:"trigger,omitempty"`
+
+	// SourceRepositoryOwnerURI must equal the certificate's source
+	// repository owner claim, e.g. https://github.com/OWNER (gh's --owner).
+	SourceRepositoryOwnerURI string `json:"sourceRepositoryOwnerURI,omitempty"`
+	// SignerWorkflowRef is a glob (path.Match syntax: * does not cross a
+	// slash) the ref of the build signer URI must match, e.g.
+	// refs/tags/v*. It needs SignerWorkflow.
+	SignerWorkflowRef string `json:"signerWorkflowRef,omitempty"`
+	// SignerRepositoryURI is the repository the signing workflow lives in,
+	// e.g. https://github.com/OWNER/NAME: the build signer URI must be a
+	// workflow of it. Like SignerWorkflow it needs SourceRepositoryURI or
+	// SourceRepositoryOwnerURI.
+	SignerRepositoryURI string `json:"signerRepositoryURI,omitempty"`
+	// SignerDigest must equal the commit of the signing workflow (build
+	// signer digest claim).
+	SignerDigest string `json:"signerDigest,omitempty"`
+	// RunnerEnvironment must equal the runner environment claim:
+	// "github-hosted" refuses self-hosted runners.
+	RunnerEnvironment string `json:"runnerEnvironment,omitempty"`
+}
+
+// RunnerGitHubHosted is the runner environment claim of GitHub-hosted runners.
+const RunnerGitHubHosted = "github-hosted"
+
+// GitHubHost is github.com, the default GitHub host.
+const GitHubHost = "github.com"
+
+// GitHubIssuerFor returns the GitHub Actions OIDC issuer of a GitHub host:
+// GitHubIssuer for github.com, https://token.actions.TENANT.ghe.com for a
+// GitHub Enterprise Cloud tenant with data residency (TENANT.ghe.com). Any
+// other host is an error wrapping ErrPolicy.
+func GitHubIssuerFor(host string) (string, error) {
+	host = strings.ToLower(host)
+	if host == "" || host == GitHubHost {
+		return GitHubIssuer, nil
+	}
+	tenant, ok := strings.CutSuffix(host, ".ghe.com")
+	if !ok || tenant == "" || strings.ContainsAny(tenant, "./:@ ") {
+		return "", policyErr("host %q is neither github.com nor a TENANT.ghe.com host", host)
+	}
+	return "https://token.actions." + tenant + ".ghe.com", nil
+}
+
+// GitHubOwnerIdentity returns the identity policy of gh's --owner OWNER on
+// host (empty for github.com): a workflow of one of the owner's repositories
+// signed (SAN under https://HOST/OWNER/), the source repository owner claim
+// names the owner, and the issuer is the host's GitHub Actions issuer.
+func GitHubOwnerIdentity(owner, host string) (*Identity, error) {
+	if owner == "" || strings.ContainsAny(owner, "/@ ") {
+		return nil, policyErr("owner %q is not a GitHub user or organization name", owner)
+	}
+	iss, err := GitHubIssuerFor(host)
+	if err != nil {
+		return nil, err
+	}
+	uri := "https://" + hostOrDefault(host) + "/" + owner
+	return &Identity{
+		SANRegexp:                regexp.QuoteMeta(uri+"/") + ".*",
+		Issuer:                   iss,
+		SourceRepositoryOwnerURI: uri,
+	}, nil
+}
+
+// GitHubRepoIdentityOn is GitHubRepoIdentity on another GitHub host (empty
+// for github.com): SAN, source repository and issuer follow the host.
+func GitHubRepoIdentityOn(repo, host string) (*Identity, error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("repository %q is not of the form OWNER/NAME", repo)
+	}
+	iss, err := GitHubIssuerFor(host)
+	if err != nil {
+		return nil, err
+	}
+	uri := "https://" + hostOrDefault(host) + "/" + owner + "/" + name
+	return &Identity{
+		SANRegexp:           regexp.QuoteMeta(uri+"/") + ".*",
+		Issuer:              iss,
+		SourceRepositoryURI: uri,
+	}, nil
+}
+
+func hostOrDefault(host string) string {
+	if host == "" {
+		return GitHubHost
+	}
+	return strings.ToLower(host)
 }
 
 // Anchor turns a user pattern into one that must match a whole value. The
@@ -110,16 +204,7 @@ func Anchor(pattern string) string { return "^(?:" + pattern + ")$" }
 // https://github.com/OWNER/NAME/), the source repository claim names it,
 // and the issuer is GitHub Actions.
 func GitHubRepoIdentity(repo string) (*Identity, error) {
-	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("repository %q is not of the form OWNER/NAME", repo)
-	}
-	uri := "https://github.com/" + owner + "/" + name
-	return &Identity{
-		SANRegexp:           regexp.QuoteMeta(uri+"/") + ".*",
-		Issuer:              GitHubIssuer,
-		SourceRepositoryURI: uri,
-	}, nil
+	return GitHubRepoIdentityOn(repo, "")
 }
 
 // SignerWorkflowURI expands OWNER/NAME/.github/workflows/F.yml (or a full
@@ -166,7 +251,10 @@ func (p *Policy) validate() error {
 	case p.MinTlogEntries < 0 || p.MinTimestamps < 0:
 		return policyErr("thresholds must not be negative")
 	}
-	if t := p.PredicateType; t != "" {
+	for _, t := range []string{p.PredicateType, p.AttestationPredicateType} {
+		if t == "" {
+			continue
+		}
 		if _, ok := attest.PredicateType(t); !ok {
 			return policyErr("predicate type %q is neither a known short name nor an absolute URI", t)
 		}
@@ -199,8 +287,25 @@ func (id *Identity) validate() error {
 		// Anyone can call a public reusable workflow: its certificate
 		// names the reusable workflow whoever the caller is, so only the
 		// source repository says whose build it was.
-		if id.SourceRepositoryURI == "" {
-			return policyErr("a signer workflow is an extra constraint: it needs the source repository it must have run for")
+		if id.SourceRepositoryURI == "" && id.SourceRepositoryOwnerURI == "" {
+			return policyErr("a signer workflow is an extra constraint: it needs the source repository (or owner) it must have run for")
+		}
+	}
+	if id.SignerWorkflowRef != "" {
+		if id.SignerWorkflow == "" {
+			return policyErr("a signer workflow ref glob needs the signer workflow")
+		}
+		if _, err := path.Match(id.SignerWorkflowRef, ""); err != nil {
+			return policyErr("bad signer workflow ref glob %q: %v", id.SignerWorkflowRef, err)
+		}
+	}
+	if id.SignerRepositoryURI != "" {
+		rest, ok := strings.CutPrefix(id.SignerRepositoryURI, "https://")
+		if parts := strings.Split(rest, "/"); !ok || len(parts) != 3 || slices.Contains(parts, "") {
+			return policyErr("signer repository %q is not of the form https://HOST/OWNER/NAME", id.SignerRepositoryURI)
+		}
+		if id.SourceRepositoryURI == "" && id.SourceRepositoryOwnerURI == "" {
+			return policyErr("a signer repository is an extra constraint: it needs the source repository (or owner) it must have run for")
 		}
 	}
 	for _, re := range []string{id.SANRegexp, id.IssuerRegexp} {
@@ -237,5 +342,8 @@ func (id *Identity) sigstoreIdentity() (sgverify.CertificateIdentity, error) {
 	ci.SourceRepositoryRef = id.SourceRef
 	ci.SourceRepositoryDigest = id.SourceDigest
 	ci.BuildTrigger = id.Trigger
+	ci.SourceRepositoryOwnerURI = id.SourceRepositoryOwnerURI
+	ci.BuildSignerDigest = id.SignerDigest
+	ci.RunnerEnvironment = id.RunnerEnvironment
 	return ci, nil
 }

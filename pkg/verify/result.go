@@ -102,6 +102,8 @@ type GitHubClaims struct {
 	ConfigWorkflow    string `json:"configWorkflow,omitempty"`
 	RunInvocation     string `json:"runInvocation,omitempty"`
 	RunnerEnvironment string `json:"runnerEnvironment,omitempty"`
+	SourceOwner       string `json:"sourceOwner,omitempty"`
+	SignerDigest      string `json:"signerDigest,omitempty"`
 }
 
 // Timestamp is a verified time: "tlog" (a log's integrated time) or "tsa"

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -394,6 +395,8 @@ func signerOf(s *certificate.Summary) *Signer {
 			ConfigWorkflow:    s.BuildConfigURI,
 			RunInvocation:     s.RunInvocationURI,
 			RunnerEnvironment: s.RunnerEnvironment,
+			SourceOwner:       s.SourceRepositoryOwnerURI,
+			SignerDigest:      s.BuildSignerDigest,
 		}
 	}
 	return signer
@@ -435,8 +438,7 @@ func (v *Verifier) checkIdentity(s *certificate.Summary) error {
 		return reject(CauseSignerKind, nil, "the bundle has no certificate identity")
 	}
 	_, err := v.identity.Verify(*s)
-	wf := v.policy.Identity.SignerWorkflow
-	if err == nil && (wf == "" || signerWorkflowMatches(wf, s.BuildSignerURI)) {
+	if err == nil && signerMatches(v.policy.Identity, s.BuildSignerURI) {
 		return nil
 	}
 	return &RejectedError{
@@ -445,6 +447,24 @@ func (v *Verifier) checkIdentity(s *certificate.Summary) error {
 		Comparisons: compareIdentity(v.policy.Identity, s),
 		Err:         err,
 	}
+}
+
+// signerMatches applies the signer workflow, its ref glob and the signer
+// repository to the build signer URI (WORKFLOW@REF).
+func signerMatches(id *Identity, signerURI string) bool {
+	if id.SignerWorkflow != "" && !signerWorkflowMatches(id.SignerWorkflow, signerURI) {
+		return false
+	}
+	if id.SignerWorkflowRef != "" {
+		at := strings.LastIndex(signerURI, "@")
+		if ok, err := path.Match(id.SignerWorkflowRef, signerURI[at+1:]); at < 0 || err != nil || !ok {
+			return false
+		}
+	}
+	if id.SignerRepositoryURI != "" && !strings.HasPrefix(signerURI, id.SignerRepositoryURI+"/.github/workflows/") {
+		return false
+	}
+	return true
 }
 
 func signerWorkflowMatches(want, signerURI string) bool {
@@ -477,6 +497,19 @@ func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
 		out = append(out, Comparison{Field: "signer workflow", Expected: fmt.Sprintf("%q", SignerWorkflowURI(id.SignerWorkflow)),
 			Actual: s.BuildSignerURI, Match: signerWorkflowMatches(id.SignerWorkflow, s.BuildSignerURI)})
 	}
+	if id.SignerWorkflowRef != "" {
+		at := strings.LastIndex(s.BuildSignerURI, "@")
+		ok, err := path.Match(id.SignerWorkflowRef, s.BuildSignerURI[at+1:])
+		out = append(out, Comparison{Field: "signer workflow ref", Expected: fmt.Sprintf("to match the glob %q", id.SignerWorkflowRef),
+			Actual: s.BuildSignerURI, Match: at >= 0 && err == nil && ok})
+	}
+	if id.SignerRepositoryURI != "" {
+		out = append(out, Comparison{Field: "signer repository", Expected: fmt.Sprintf("a workflow of %q", id.SignerRepositoryURI),
+			Actual: s.BuildSignerURI, Match: strings.HasPrefix(s.BuildSignerURI, id.SignerRepositoryURI+"/.github/workflows/")})
+	}
+	add("source repository owner", id.SourceRepositoryOwnerURI, "", s.SourceRepositoryOwnerURI)
+	add("signer digest", id.SignerDigest, "", s.BuildSignerDigest)
+	add("runner environment", id.RunnerEnvironment, "", s.RunnerEnvironment)
 	add("source ref", id.SourceRef, "", s.SourceRepositoryRef)
 	add("source digest", id.SourceDigest, "", s.SourceRepositoryDigest)
 	add("trigger", id.Trigger, "", s.BuildTrigger)
