@@ -35,8 +35,9 @@ func cmdGHAPI(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		ix.Add(bs...)
 	}
+	// The handler reads srv.URL: the server starts only once srv is set.
 	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch mode {
 		case "ratelimit":
 			w.Header().Set("X-Ratelimit-Limit", "60")
@@ -87,6 +88,7 @@ func cmdGHAPI(ts *testscript.TestScript, neg bool, args []string) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(data)
 	}))
+	srv.Start()
 	ts.Defer(srv.Close)
 	ts.Setenv("GHAPI_URL", srv.URL)
 }
