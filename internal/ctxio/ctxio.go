@@ -19,14 +19,13 @@ var ErrTooLarge = errors.New("file too large")
 // ReadFile reads path whole, up to limit bytes, and gives up when ctx ends:
 // while a FIFO waits for a writer, or a pipe for data.
 func ReadFile(ctx context.Context, path string, limit int64) ([]byte, error) {
-	f, err := open(ctx, path)
+	f, err := Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
-	defer stop()
-	data, err := io.ReadAll(io.LimitReader(reader{ctx, f}, limit+1))
+	defer InterruptOnDone(ctx, f)()
+	data, err := io.ReadAll(io.LimitReader(Reader(ctx, f), limit+1))
 	if err != nil {
 		return nil, err
 	}
@@ -36,9 +35,10 @@ func ReadFile(ctx context.Context, path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// open opens path for reading; a FIFO is opened in a goroutine that is
-// abandoned (and closes what it opened) when ctx ends first.
-func open(ctx context.Context, path string) (*os.File, error) {
+// Open opens path for reading, giving up when ctx is done: opening a FIFO
+// waits for a writer, so a FIFO is opened in a goroutine that is abandoned
+// (and closes what it opened) when ctx ends first.
+func Open(ctx context.Context, path string) (*os.File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -67,8 +67,20 @@ func open(ctx context.Context, path string) (*os.File, error) {
 	}
 }
 
-// reader fails with ctx's error once ctx is done, also for a read that the
-// deadline set then interrupted.
+// InterruptOnDone makes a read of f that is blocked when ctx ends return,
+// through f's read deadline: pipes, FIFOs and terminals read through Go's
+// poller support it (regular files and devices such as /dev/zero do not
+// block, and Reader stops between their reads). The returned function
+// undoes it.
+func InterruptOnDone(ctx context.Context, f *os.File) (stop func()) {
+	cancel := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
+	return func() { cancel() }
+}
+
+// Reader reads r until ctx is done, then fails with ctx's error, also for a
+// read that InterruptOnDone's deadline interrupted.
+func Reader(ctx context.Context, r io.Reader) io.Reader { return reader{ctx, r} }
+
 type reader struct {
 	ctx context.Context
 	r   io.Reader

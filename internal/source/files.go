@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -85,7 +86,7 @@ func NewBundle(origin string, data []byte) (*Bundle, error) {
 // done). Every error is a *FileError naming the file and, for JSONL, the
 // line.
 func ReadFile(ctx context.Context, path string) ([]*Bundle, error) {
-	f, err := openFile(ctx, path)
+	f, err := ctxio.Open(ctx, path)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: unwrapPath(err, path)}
 	}
@@ -109,7 +110,7 @@ var limits = struct{ line, file int64 }{MaxLineSize, MaxFileSize}
 // Read reads bundles from r as ReadFile does; name is the origin.
 func Read(ctx context.Context, name string, r io.Reader) ([]*Bundle, error) {
 	maxLine, maxFile := limits.line, limits.file
-	br := bufio.NewReaderSize(&ctxReader{ctx: ctx, r: io.LimitReader(r, maxFile+1)}, 64<<10)
+	br := bufio.NewReaderSize(ctxio.Reader(ctx, io.LimitReader(r, maxFile+1)), 64<<10)
 	var (
 		out   []*Bundle
 		lineN int
@@ -311,53 +312,4 @@ func ctxOr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// openFile opens path, giving up when ctx is done: opening a FIFO waits
-// for a writer. A FIFO that opens after that is closed by the goroutine that
-// waited for it.
-func openFile(ctx context.Context, path string) (*os.File, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if st, err := os.Stat(path); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
-		return os.Open(path)
-	}
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan opened, 1)
-	go func() {
-		f, err := os.Open(path)
-		done <- opened{f, err}
-	}()
-	select {
-	case o := <-done:
-		return o.f, o.err
-	case <-ctx.Done():
-		go func() {
-			if o := <-done; o.f != nil {
-				_ = o.f.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
-}
-
-// ctxReader reads r until ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.ctx.Err() != nil {
-		return n, c.ctx.Err()
-	}
-	return n, err
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -493,7 +494,7 @@ func redactQuery(u *url.URL) string {
 	return c.String()
 }
 
-func ctxBody(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx: ctx, r: r} }
+func ctxBody(ctx context.Context, r io.Reader) io.Reader { return ctxio.Reader(ctx, r) }
 
 // writeJSONL is WriteJSONL creating path's directory first.
 func writeJSONL(path string, bs []*Bundle) error {

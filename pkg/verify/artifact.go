@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 
 	// Register the hash implementations named by Sigstore bundles.
 	_ "crypto/sha256"
@@ -132,78 +132,18 @@ func (a *Artifact) open(ctx context.Context) (io.Reader, func(), error) {
 		r := a.reader
 		a.reader = nil
 		if f, ok := r.(*os.File); ok {
-			return ctxReader{ctx, f}, interruptOnDone(ctx, f), nil
+			return ctxio.Reader(ctx, f), ctxio.InterruptOnDone(ctx, f), nil
 		}
-		return ctxReader{ctx, r}, func() {}, nil
+		return ctxio.Reader(ctx, r), func() {}, nil
 	case a.path != "":
-		f, err := openFile(ctx, a.path)
+		f, err := ctxio.Open(ctx, a.path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading artifact: %w", err)
 		}
-		stop := interruptOnDone(ctx, f)
-		return ctxReader{ctx, f}, func() { stop(); _ = f.Close() }, nil
+		stop := ctxio.InterruptOnDone(ctx, f)
+		return ctxio.Reader(ctx, f), func() { stop(); _ = f.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("artifact %s was already read", a.Name)
-}
-
-// openFile opens path for reading, giving up when ctx is done: opening a
-// FIFO waits for a writer. A FIFO that opens after ctx ended is closed
-// then, by the goroutine that waited for it.
-func openFile(ctx context.Context, path string) (*os.File, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if st, err := os.Stat(path); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
-		return os.Open(path)
-	}
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan opened, 1)
-	go func() {
-		f, err := os.Open(path)
-		done <- opened{f, err}
-	}()
-	select {
-	case o := <-done:
-		return o.f, o.err
-	case <-ctx.Done():
-		go func() {
-			if o := <-done; o.f != nil {
-				_ = o.f.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
-}
-
-// interruptOnDone makes a read of f that is blocked when ctx ends return,
-// through f's read deadline: pipes, FIFOs and terminals read through Go's
-// poller support it (regular files and devices such as /dev/zero do not
-// block, and ctxReader stops between their reads). The returned function
-// undoes it.
-func interruptOnDone(ctx context.Context, f *os.File) func() {
-	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
-	return func() { stop() }
-}
-
-// ctxReader reads r until ctx is done, then fails with ctx's error, also
-// for a read that its deadline interrupted.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.r.Read(p)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.ctx.Err() != nil {
-		return n, c.ctx.Err()
-	}
-	return n, err
 }
 
 // HashReader hashes r with h as a stream, checking ctx between reads.

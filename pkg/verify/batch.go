@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
 // Job is one artifact and the path of its bundle.
@@ -112,13 +114,13 @@ func (e *BundleError) Unwrap() error { return e.Err }
 // is done. Data that cannot start a JSON object is refused at its first
 // bytes, so that /dev/zero and its kind are not read up to the limit.
 func readBounded(ctx context.Context, path string, limit int64) ([]byte, error) {
-	f, err := openFile(ctx, path)
+	f, err := ctxio.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }()
-	defer interruptOnDone(ctx, f)()
-	r := io.LimitReader(ctxReader{ctx, f}, limit+1)
+	defer ctxio.InterruptOnDone(ctx, f)()
+	r := io.LimitReader(ctxio.Reader(ctx, f), limit+1)
 	var buf bytes.Buffer
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
 		buf.Grow(int(st.Size()) + bytes.MinRead)
