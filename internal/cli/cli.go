@@ -47,7 +47,12 @@ func Main() int {
 	a := newApp(Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	var verbose atomic.Bool
 	cobra.OnInitialize(func() { verbose.Store(a.verbose) }) // once the flags are parsed
-	restore := captureLibraryOutput(a.stdio.Err, &verbose)
+	var restore func()
+	if mayBeVerbose(os.Args[1:]) {
+		restore = captureLibraryOutput(a.stdio.Err, &verbose)
+	} else {
+		restore = discardLibraryOutput()
+	}
 	code := a.run(ctx, os.Args[1:])
 	restore()
 	return code
@@ -136,6 +141,46 @@ func captureLibraryOutput(out io.Writer, verbose *atomic.Bool) (restore func()) 
 		_ = w.Close()
 		<-done
 		_ = r.Close()
+	}
+}
+
+// mayBeVerbose reports whether args could set --verbose (-v): "--verbose"
+// or "--verbose=..." before a "--", or a group of short flags with a v in
+// it. It errs on the side of yes (a short flag's attached value with a v in
+// it counts), since a yes only costs the capture pipe below.
+func mayBeVerbose(args []string) bool {
+	for _, arg := range args {
+		switch {
+		case arg == "--":
+			return false
+		case strings.HasPrefix(arg, "--"):
+			if arg == "--verbose" || strings.HasPrefix(arg, "--verbose=") {
+				return true
+			}
+		case strings.HasPrefix(arg, "-") && strings.ContainsRune(arg, 'v'):
+			return true
+		}
+	}
+	return false
+}
+
+// discardLibraryOutput is captureLibraryOutput for a run without --verbose:
+// the libraries' text goes nowhere, so os.Stderr points at the null device
+// and the standard logger at io.Discard, with no pipe and no goroutine to
+// read it. If the null device cannot be opened, it falls back to the pipe.
+func discardLibraryOutput() (restore func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		var off atomic.Bool
+		return captureLibraryOutput(io.Discard, &off)
+	}
+	stderr, logOut := os.Stderr, log.Writer()
+	os.Stderr = null
+	log.SetOutput(io.Discard)
+	return func() {
+		os.Stderr = stderr
+		log.SetOutput(logOut)
+		_ = null.Close()
 	}
 }
 

@@ -100,3 +100,26 @@ func TestMainLibraryOutputOffStderr(t *testing.T) {
 		}
 	}
 }
+
+func TestMayBeVerbose(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"verify", "--bundle", "b.json", "a"}, false},
+		{[]string{"verify", "--verbose", "a"}, true},
+		{[]string{"verify", "--verbose=true", "a"}, true},
+		{[]string{"verify", "--verbose=false", "a"}, true}, // parsed by cobra, not here
+		{[]string{"-v", "verify"}, true},
+		{[]string{"scan", "-qv", "dir"}, true},
+		{[]string{"verify", "--", "-v"}, false},
+		{[]string{"verify", "--verbosity", "a"}, false},
+		{[]string{"verify", "--offline", "v"}, false},
+		{[]string{"verify", "-ofile-v"}, true}, // an attached value with a v errs on yes
+		{nil, false},
+	} {
+		if got := mayBeVerbose(tc.args); got != tc.want {
+			t.Errorf("mayBeVerbose(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

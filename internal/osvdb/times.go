@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -17,7 +18,9 @@ var timeFields = []string{"modified", "published", "withdrawn"}
 // looseTime reads the timestamps that are not strict RFC 3339: a year of
 // fewer than four digits, a space for the T, no seconds, no zone (UTC), a
 // date alone.
-var looseTime = regexp.MustCompile(`^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d{1,9})?)?)? ?(Z|z|UTC|[+-]\d{2}:?\d{2})?$`)
+var looseTime = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d{1,9})?)?)? ?(Z|z|UTC|[+-]\d{2}:?\d{2})?$`)
+})
 
 func strictTime(raw json.RawMessage) bool {
 	var t time.Time
@@ -30,7 +33,7 @@ func parseLoose(raw json.RawMessage) (time.Time, bool) {
 	if json.Unmarshal(raw, &s) != nil {
 		return time.Time{}, false
 	}
-	m := looseTime.FindStringSubmatch(s)
+	m := looseTime().FindStringSubmatch(s)
 	if m == nil {
 		return time.Time{}, false
 	}

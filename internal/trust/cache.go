@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -40,7 +41,7 @@ type record struct {
 // it recorded the root. Such a cache is not used, but it is not damaged.
 var errNoTUFRoot = errors.New("the record does not name the TUF root it was made with")
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // parseRecord parses meta.json strictly: one JSON object with known fields
 // only, a mirror, a lowercase hex SHA-256 and a fetch time.
@@ -62,7 +63,7 @@ func parseRecord(raw []byte) (record, error) {
 		return record{}, errors.New("no fetchedAt")
 	case r.TUFRoot == "":
 		return record{}, errNoTUFRoot
-	case !sha256Hex.MatchString(r.TUFRoot):
+	case !sha256Hex().MatchString(r.TUFRoot):
 		return record{}, fmt.Errorf("tufRootSHA256 %q is not a hex SHA-256", r.TUFRoot)
 	}
 	return r, nil

@@ -76,7 +76,7 @@ func (o *Options) bootstrap(ctx context.Context) error {
 	if b == nil || o.InitialRoot != nil {
 		return nil
 	}
-	if !sha256Hex.MatchString(b.SHA256) {
+	if !sha256Hex().MatchString(b.SHA256) {
 		return fmt.Errorf("%w: the pinned SHA-256 %q is not lowercase hex", ErrBootstrap, b.SHA256)
 	}
 	path := bootstrapPath(*o, b)

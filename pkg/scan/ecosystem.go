@@ -3,11 +3,12 @@ package scan
 import (
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // canonicalEcosystems maps lower-cased OSV ecosystem names to their
 // canonical spelling.
-var canonicalEcosystems = func() map[string]string {
+var canonicalEcosystems = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	for _, e := range []string{
 		"AlmaLinux", "Alpaquita", "Alpine", "Android", "BellSoft Hardened Containers", "Bioconductor",
@@ -22,7 +23,7 @@ var canonicalEcosystems = func() map[string]string {
 	m["pypi"] = "PyPI"
 	m["cargo"] = "crates.io"
 	return m
-}()
+})
 
 // NormalizeEcosystem returns the canonical spelling of an OSV ecosystem
 // name, keeping a ":suffix" (such as "Debian:11") when present. Unknown
@@ -30,7 +31,7 @@ var canonicalEcosystems = func() map[string]string {
 func NormalizeEcosystem(eco string) string {
 	eco = strings.TrimSpace(eco)
 	base, suffix, has := strings.Cut(eco, ":")
-	if c, ok := canonicalEcosystems[strings.ToLower(base)]; ok {
+	if c, ok := canonicalEcosystems()[strings.ToLower(base)]; ok {
 		base = c
 	}
 	if has {

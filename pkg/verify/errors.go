@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // RejectedError means the bundle was checked and refused: a bad or
@@ -96,11 +97,11 @@ func (e *RejectedError) Message() string {
 
 // debris is what fmt writes for a bad verb or a nil %w operand, as in
 // sigstore-go's "...; error: %!w(<nil>)".
-var debris = regexp.MustCompile(`(?:;\s*error:\s*)?%!\w?\([^)]*\)`)
+var debris = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:;\s*error:\s*)?%!\w?\([^)]*\)`) })
 
 // cleanLibraryText drops Go formatting debris from a library's error text.
 func cleanLibraryText(s string) string {
-	return strings.TrimRight(strings.TrimSpace(debris.ReplaceAllString(s, "")), ";:")
+	return strings.TrimRight(strings.TrimSpace(debris().ReplaceAllString(s, "")), ";:")
 }
 
 func (e *RejectedError) Unwrap() error { return e.Err }

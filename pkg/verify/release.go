@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // GitHubReleaseSigner is the SAN of the certificates GitHub's own Sigstore
@@ -37,14 +38,14 @@ type StatementRule struct {
 	SubjectURIExact bool `json:"subjectURIExact,omitempty"`
 }
 
-var githubRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+var githubRepo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`) })
 
 // GitHubReleasePolicy is the policy of GitHub release attestations of repo
 // (OWNER/NAME), optionally of one tag: signed by GitHub itself
 // (GitHubReleaseSigner, no OIDC issuer), a release predicate naming the
 // repository (and tag), and the pkg:github/OWNER/NAME@TAG subject.
 func GitHubReleasePolicy(repo, tag string) (*Identity, *StatementRule, error) {
-	if !githubRepo.MatchString(repo) {
+	if !githubRepo().MatchString(repo) {
 		return nil, nil, policyErr("repository %q is not OWNER/NAME", repo)
 	}
 	rule := &StatementRule{

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -150,7 +151,7 @@ func ParseBundle(data []byte) (*bundle.Bundle, error) {
 }
 
 // protoPosition is the "(line L:C)" position in a protojson error.
-var protoPosition = regexp.MustCompile(`\s*\(line (\d+):(\d+)\)`)
+var protoPosition = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*\(line (\d+):(\d+)\)`) })
 
 // malformedBundle explains why data is no bundle in words of its own, not in
 // protojson's ("proto: syntax error (line 1:1): unexpected token").
@@ -170,7 +171,7 @@ func malformedBundle(data []byte, err error) *RejectedError {
 		}
 	} else {
 		msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
-		if m := protoPosition.FindStringSubmatch(msg); m != nil {
+		if m := protoPosition().FindStringSubmatch(msg); m != nil {
 			msg = strings.TrimLeft(strings.Replace(msg, m[0], "", 1), ": ") + fmt.Sprintf(" (line %s, column %s)", m[1], m[2])
 		}
 		r = reject(CauseMalformed, err, "malformed bundle: not a Sigstore bundle: %s", cleanLibraryText(msg))
@@ -619,7 +620,7 @@ func (v *Verifier) timestampRejection(err error, b *bundle.Bundle, dups evidence
 }
 
 // thresholdCounts finds sigstore-go's "HAVE < WANT" in a threshold error.
-var thresholdCounts = regexp.MustCompile(`: (\d+) < (\d+)`)
+var thresholdCounts = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`: (\d+) < (\d+)`) })
 
 // threshold returns the counts of a sigstore-go threshold error whose text
 // contains marker.
@@ -628,7 +629,7 @@ func threshold(msg, marker string) (have, want int, ok bool) {
 	if i < 0 {
 		return 0, 0, false
 	}
-	m := thresholdCounts.FindStringSubmatch(msg[i:])
+	m := thresholdCounts().FindStringSubmatch(msg[i:])
 	if m == nil {
 		return 0, 0, false
 	}
