@@ -19,6 +19,7 @@ import (
 	scalibrlock "github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/inventory"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/extract/packagelockjson"
 )
 
@@ -67,7 +68,7 @@ func (e packageLockExtractor) Extract(ctx context.Context, input *filesystem.Sca
 			return inventory.Inventory{}, nil
 		}
 	}
-	b, err := io.ReadAll(ctxReader{ctx, input.Reader})
+	b, err := io.ReadAll(ctxio.Reader(ctx, input.Reader))
 	if err != nil {
 		return inventory.Inventory{}, fmt.Errorf("could not read: %w", err)
 	}
@@ -414,17 +415,4 @@ func lockPeers(pkgs map[string]packagelockjson.Package) map[string]bool {
 		peers[name+"@"+p.Version] = true
 	}
 	return peers
-}
-
-// ctxReader stops reading with ctx's error once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
