@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/source"
@@ -181,7 +182,9 @@ func verifyTarget(ctx context.Context, v *verify.Verifier, ix *source.Index, t t
 	var refused []verify.Refusal
 	var worst verify.Outcome
 	for _, b := range cands {
-		res, err := v.Verify(ctx, b.Bundle, t.artifact())
+		var res *verify.Result
+		var err error
+		b.Exclusive(func(sb *bundle.Bundle) { res, err = v.Verify(ctx, sb, t.artifact()) })
 		res.Artifact, res.Bundle = t.arg, b.Origin
 		if err == nil {
 			res.Refused = refused

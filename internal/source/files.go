@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -37,6 +38,20 @@ type Bundle struct {
 	Coverage *verify.Coverage
 	// Raw is the bundle's JSON as it was read.
 	Raw []byte
+
+	// verifying serializes verifications of Bundle: sigstore-go's
+	// bundle.Bundle records what it parsed (TlogEntries sets fields) while
+	// it is verified, so two goroutines must not verify one at once.
+	verifying sync.Mutex
+}
+
+// Exclusive calls fn with the bundle, one caller at a time: a bundle that
+// covers several artifacts is verified for each, and those verifications
+// may run concurrently.
+func (b *Bundle) Exclusive(fn func(*bundle.Bundle)) {
+	b.verifying.Lock()
+	defer b.verifying.Unlock()
+	fn(b.Bundle)
 }
 
 // FileError is a bundle file that could not be read or holds something that

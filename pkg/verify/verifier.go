@@ -183,7 +183,9 @@ func malformedBundle(data []byte, err error) *RejectedError {
 // Verify checks bundle b for artifact a. It returns the Result in every
 // case; the error is a *RejectedError when the bundle was refused and any
 // other error when verification could not be completed (the artifact could
-// not be read, ctx was cancelled).
+// not be read, ctx was cancelled). A Verifier may verify many bundles
+// concurrently, but one *bundle.Bundle must not be verified by two
+// goroutines at once: sigstore-go records what it parsed in it.
 func (v *Verifier) Verify(ctx context.Context, b *bundle.Bundle, a Artifact) (*Result, error) {
 	if len(v.instances) > 0 {
 		return v.verifyInstances(ctx, b, a)
