@@ -1,7 +1,6 @@
 package osvdb
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
@@ -22,13 +21,7 @@ type plainEcosystemInfo EcosystemInfo
 func (e EcosystemInfo) MarshalJSON() ([]byte, error) {
 	out := ecosystemInfoJSON{plainEcosystemInfo: plainEcosystemInfo(e)}
 	out.Origin, out.OriginBytes = termtext.JSONName(e.Origin)
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // the report's encoder decides
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return termtext.MarshalJSON(out)
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, exact origins included.
@@ -38,8 +31,6 @@ func (e *EcosystemInfo) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*e = EcosystemInfo(in.plainEcosystemInfo)
-	if in.OriginBytes != nil {
-		e.Origin = string(in.OriginBytes)
-	}
+	e.Origin = termtext.FromJSONName(in.Origin, in.OriginBytes)
 	return nil
 }

@@ -11,6 +11,8 @@
 package termtext
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,4 +102,26 @@ func JSONName(s string) (shown string, exact []byte) {
 		return s, nil
 	}
 	return Quote(s), []byte(s)
+}
+
+// FromJSONName undoes JSONName: the exact bytes when the report carried
+// them, else the name as shown.
+func FromJSONName(shown string, exact []byte) string {
+	if exact != nil {
+		return string(exact)
+	}
+	return shown
+}
+
+// MarshalJSON is json.Marshal without escaping <, > and &, for the
+// MarshalJSON methods of report types that carry JSONName fields: the
+// report's own encoder decides that escaping.
+func MarshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -139,5 +139,18 @@ func TestJSONName(t *testing.T) {
 		if shown != tt.shown || string(exact) != string(tt.exact) || (exact == nil) != (tt.exact == nil) {
 			t.Errorf("JSONName(%q) = %s, %q; want %s, %q", tt.in, shown, exact, tt.shown, tt.exact)
 		}
+		if back := FromJSONName(shown, exact); back != tt.in {
+			t.Errorf("FromJSONName(JSONName(%q)) = %q", tt.in, back)
+		}
+	}
+}
+
+func TestMarshalJSONKeepsHTMLCharacters(t *testing.T) {
+	got, err := MarshalJSON(map[string]string{"a": "<b>&</b>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":"<b>&</b>"}`; string(got) != want {
+		t.Errorf("MarshalJSON = %s, want %s (no HTML escaping, no trailing newline)", got, want)
 	}
 }

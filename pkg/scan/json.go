@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
@@ -22,7 +21,7 @@ type plainLocation Location
 func (l Location) MarshalJSON() ([]byte, error) {
 	out := locationJSON{plainLocation: plainLocation(l)}
 	out.Path, out.PathBytes = termtext.JSONName(l.Path)
-	return marshalNoHTMLEscape(out)
+	return termtext.MarshalJSON(out)
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, exact paths included.
@@ -32,9 +31,7 @@ func (l *Location) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*l = Location(in.plainLocation)
-	if in.PathBytes != nil {
-		l.Path = string(in.PathBytes)
-	}
+	l.Path = termtext.FromJSONName(in.Path, in.PathBytes)
 	return nil
 }
 
@@ -52,7 +49,7 @@ type plainFileFailure FileFailure
 func (f FileFailure) MarshalJSON() ([]byte, error) {
 	out := fileFailureJSON{plainFileFailure: plainFileFailure(f)}
 	out.Path, out.PathBytes = termtext.JSONName(f.Path)
-	return marshalNoHTMLEscape(out)
+	return termtext.MarshalJSON(out)
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, exact paths included.
@@ -62,9 +59,7 @@ func (f *FileFailure) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*f = FileFailure(in.plainFileFailure)
-	if in.PathBytes != nil {
-		f.Path = string(in.PathBytes)
-	}
+	f.Path = termtext.FromJSONName(in.Path, in.PathBytes)
 	return nil
 }
 
@@ -80,7 +75,7 @@ type plainFile File
 func (f File) MarshalJSON() ([]byte, error) {
 	out := fileJSON{plainFile: plainFile(f)}
 	out.Path, out.PathBytes = termtext.JSONName(f.Path)
-	return marshalNoHTMLEscape(out)
+	return termtext.MarshalJSON(out)
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, exact paths included.
@@ -90,20 +85,6 @@ func (f *File) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*f = File(in.plainFile)
-	if in.PathBytes != nil {
-		f.Path = string(in.PathBytes)
-	}
+	f.Path = termtext.FromJSONName(in.Path, in.PathBytes)
 	return nil
-}
-
-// marshalNoHTMLEscape is json.Marshal without escaping <, > and &: the
-// encoder of the report decides that.
-func marshalNoHTMLEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
@@ -24,13 +23,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	out := resultJSON{plainResult: plainResult(r)}
 	out.Artifact, out.ArtifactBytes = termtext.JSONName(r.Artifact)
 	out.Bundle, out.BundleBytes = termtext.JSONName(r.Bundle)
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // the report's encoder decides
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return termtext.MarshalJSON(out)
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, exact names included.
@@ -40,11 +33,7 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*r = Result(in.plainResult)
-	if in.ArtifactBytes != nil {
-		r.Artifact = string(in.ArtifactBytes)
-	}
-	if in.BundleBytes != nil {
-		r.Bundle = string(in.BundleBytes)
-	}
+	r.Artifact = termtext.FromJSONName(in.Artifact, in.ArtifactBytes)
+	r.Bundle = termtext.FromJSONName(in.Bundle, in.BundleBytes)
 	return nil
 }
