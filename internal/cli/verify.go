@@ -104,6 +104,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
+			if len(o.preset.bottleURLs) > 0 {
+				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
+			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
 			}
@@ -213,12 +216,6 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string, err error)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
-	if o.preset.name != "" {
-		return a.runVerifyPreset(ctx, o, args)
-	}
-	if len(o.preset.bottleURLs) > 0 {
-		return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
-	}
 	if err := o.cosign.check(o, args); err != nil {
 		return err
 	}
