@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
 // Errors of the step runner's globs. Each is wrapped with the glob or the
@@ -30,7 +32,7 @@ var (
 	// contains it.
 	ErrSymlinkCycle = errors.New("symbolic link leads to a directory that contains it")
 	// ErrNotRegularFile: a matched file is a device, a socket or a pipe.
-	ErrNotRegularFile = errors.New("not a regular file")
+	ErrNotRegularFile = ctxio.ErrNotRegular
 	// ErrFileName: a matched file's name is not UTF-8, so no in-toto
 	// statement (JSON) can hold it exactly.
 	ErrFileName = errors.New("file name is not valid UTF-8")

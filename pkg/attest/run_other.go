@@ -11,5 +11,3 @@ const openNoBlock = 0
 func interrupt(p *os.Process) error { return p.Kill() }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
-
-const openNonBlock = 0

@@ -24,7 +24,3 @@ func exitCode(ps *os.ProcessState) int {
 	}
 	return ps.ExitCode()
 }
-
-// openNonBlock keeps a pipe given as a FILE from blocking the open, so
-// that OpenRegular can refuse it; symbolic links are followed.
-const openNonBlock = syscall.O_NONBLOCK

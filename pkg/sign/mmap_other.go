@@ -4,9 +4,6 @@ package sign
 
 import "io"
 
-// openNonBlock: no FIFOs to worry about opening.
-const openNonBlock = 0
-
 // mapFile reads path whole: without mmap, pure Ed25519 needs the message in
 // memory.
 func mapFile(path string) ([]byte, func(), error) {

@@ -7,9 +7,6 @@ import (
 	"syscall"
 )
 
-// openNonBlock opens a FIFO without waiting for a writer.
-const openNonBlock = syscall.O_NONBLOCK
-
 // mapFile maps path read-only: the bytes stay in the page cache instead of
 // being copied into the heap.
 func mapFile(path string) ([]byte, func(), error) {

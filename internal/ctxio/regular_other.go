@@ -1,0 +1,5 @@
+//go:build !unix
+
+package ctxio
+
+const openNonBlock = 0
