@@ -187,7 +187,7 @@ func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, d v
 			}
 		}
 		ownEv.Refused++
-		ownEv.Reasons = append(ownEv.Reasons, fmt.Sprintf("%s: %s", c.origin, failureMessage(err)))
+		ownEv.Reasons = append(ownEv.Reasons, bottleRefusal(c.origin, err))
 	}
 	v, err := homebrew.Check(p, b, d, ownEv, backEv, homebrew.BackfillCutoff)
 	if err != nil && fetchErr != nil {
@@ -201,6 +201,26 @@ func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, d v
 		return out
 	}
 	return bottleOutcome{Digest: &d, Verified: true, Reason: homebrew.ReasonVerified, Verdict: v}
+}
+
+// bottleRefusal is one refused bundle's part of the bottle's message: why,
+// and every policy field that differed, expected vs actual.
+func bottleRefusal(origin string, err error) string {
+	msg := origin + ": " + failureMessage(err)
+	var rej *verify.RejectedError
+	if !errors.As(err, &rej) {
+		return msg
+	}
+	var diffs []string
+	for _, c := range rej.Comparisons {
+		if !c.Match {
+			diffs = append(diffs, fmt.Sprintf("%s expected %s, actual %q", c.Field, termtext.Line(c.Expected), c.Actual))
+		}
+	}
+	if len(diffs) == 0 {
+		return msg
+	}
+	return msg + " (" + strings.Join(diffs, "; ") + ")"
 }
 
 // fileDigest is the SHA-256 of a bottle file (a regular file: a FIFO

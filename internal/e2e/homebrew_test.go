@@ -280,10 +280,12 @@ func TestHomebrew(t *testing.T) {
 		{"preset-all-bottle", all, exitOK, []string{"formula ca-certificates 2024-03-11 (all), built by https://github.com/Homebrew/homebrew-core/actions/runs/3000003/"}},
 		// brew does not deny self-hosted runners: neither does the preset.
 		{"preset-self-hosted-runner", selfHosted, exitOK, []string{"formula xz 5.6.2 (arm64_sonoma), built by "}},
-		{"preset-other-repository", other, exitRejected, []string{"invalid attestation", "the signer does not match the identity policy"}},
+		{"preset-other-repository", other, exitRejected, []string{"invalid attestation", "the signer does not match the identity policy",
+			`source repository expected "https://github.com/Homebrew/homebrew-core", actual "https://github.com/octo/homebrew-core"`}},
 		{"preset-renamed-bottle", renamed, exitRejected, []string{"invalid attestation", `verified, but none has a subject "oniguruma--6.9.9.x86_64_linux.bottle.tar.gz"`}},
 		{"preset-backfill-after-cutoff", backfill, exitRejected, []string{"invalid attestation", "after the backfill cutoff 2024-03-14T00:00:00Z"}},
-		{"preset-another-issuer", lookalike, exitRejected, []string{"invalid attestation", "the signer does not match the identity policy"}},
+		{"preset-another-issuer", lookalike, exitRejected, []string{"invalid attestation", "the signer does not match the identity policy",
+			`issuer expected "https://token.actions.githubusercontent.com", actual "` + lookalikeIssuer.url + `"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			needActions(t)
