@@ -144,13 +144,13 @@ run() {
 	issuers=$(printf '"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"},"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"github-workflow"}' \
 		"$OIDC" "$OIDC" "$OIDC_GITHUB" "$OIDC_GITHUB")
 	if actions_why=$(actions_hosts); then
-		# And at GitHub Actions' own URL; the CA file appears once HTTPS listens.
+		# And at GitHub Actions' own URL; the CA file appears once HTTPS
+		# listens, before the plain HTTP port (tokens for the tests) does.
+		rm -f "$W/actions-ca.pem"
 		start oidcissuer-actions "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC_ACTIONS" -issuer "$ACTIONS_ISSUER" \
 			-tls-addr "$OIDC_ACTIONS_TLS" -tls-ca-out "$W/actions-ca.pem"
-		"$BIN/instance" wait "http://$OIDC_ACTIONS/.well-known/openid-configuration" >/dev/null
-		local i
-		for i in $(seq 100); do [ -s "$W/actions-ca.pem" ] && break; sleep 0.1; done
-		if [ ! -s "$W/actions-ca.pem" ]; then
+		if ! "$BIN/instance" wait -timeout 20s "http://$OIDC_ACTIONS/.well-known/openid-configuration" >/dev/null ||
+			[ ! -s "$W/actions-ca.pem" ]; then
 			echo "e2e: the issuer for $ACTIONS_ISSUER did not start" >&2
 			tail -n 20 "$W/logs/oidcissuer-actions.log" >&2
 			exit 1
