@@ -40,6 +40,17 @@ func (c *GitHubClaims) extensions() []extension {
 	}
 }
 
+// legacyExtensions lists the legacy GitHub claims with their OIDs.
+func (c *GitHubClaims) legacyExtensions() []extension {
+	return []extension{
+		{certificate.OIDGitHubWorkflowTrigger, c.LegacyTrigger},
+		{certificate.OIDGitHubWorkflowSHA, c.LegacySHA},
+		{certificate.OIDGitHubWorkflowName, c.LegacyWorkflow},
+		{certificate.OIDGitHubWorkflowRepository, c.LegacyRepository},
+		{certificate.OIDGitHubWorkflowRef, c.LegacyRef},
+	}
+}
+
 // fulcioExtensions encodes the issuer (both the legacy raw form and the v2
 // DER form) and the GitHub claims, if any, as Fulcio does.
 func fulcioExtensions(issuer string, gh *GitHubClaims) ([]pkix.Extension, error) {
@@ -47,6 +58,11 @@ func fulcioExtensions(issuer string, gh *GitHubClaims) ([]pkix.Extension, error)
 	claims := []extension{{certificate.OIDIssuerV2, issuer}}
 	if gh != nil {
 		claims = append(claims, gh.extensions()...)
+		for _, c := range gh.legacyExtensions() {
+			if c.value != "" {
+				exts = append(exts, pkix.Extension{Id: c.oid, Value: []byte(c.value)})
+			}
+		}
 	}
 	for _, c := range claims {
 		if c.value == "" {
