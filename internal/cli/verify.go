@@ -44,6 +44,7 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
+	npm         npmOptions         // verify only: --preset npm, see verify_npm.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -81,6 +82,9 @@ no --type, an attestation must be SLSA provenance v1; --type any lifts it.
 
 --preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
 bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
+--preset npm verifies an npm tarball (or its sha512:<hex>, or integrity
+sha512-<base64>) against the registry's --attestations document, pinning its
+provenance with --repo; --lockfile with --attestations-dir a whole project.
 
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
@@ -98,9 +102,12 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 
   # a key-signed file
   hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz`,
-		Args: cobra.MinimumNArgs(1),
+		Args: npmArgs(o), // cobra.MinimumNArgs(1), but none with --preset npm --lockfile
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.preset.name == "npm" || o.npm.set() {
+				return a.runVerifyNPM(cmd.Context(), o, args)
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
@@ -123,6 +130,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
+	o.npm.bind(cmd)
 	return cmd
 }
 
