@@ -131,6 +131,7 @@ func TestScripts(t *testing.T) {
 			"zip":      cmdZip,
 			"damage":   cmdDamage,
 			"ghapi":    cmdGHAPI,
+			"npmfx":    cmdNPMFixtures, // npm_fixtures_test.go
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -143,7 +143,7 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 	var id *verify.Identity
 	if o.repo != "" || o.signerWorkflow != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() {
 		if o.repo == "" {
-			return usageError(fmt.Errorf("--signer-workflow and the other identity flags %w", errSignerAlone),
+			return usageError(errors.New("--preset npm: --signer-workflow and the other identity flags narrow --repo OWNER/NAME, which is missing: alone, they accept any repository's run of the workflow"),
 				"pin the repository whose workflow may publish the package with --repo OWNER/NAME")
 		}
 		if id, err = o.identityPolicy(); err != nil {
