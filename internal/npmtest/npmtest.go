@@ -196,11 +196,17 @@ func (r *Registry) Packument(name string, versions map[string]string, published 
 }
 
 // Lockfile is a package-lock.json (lockfileVersion 3) of the packages
-// {name, version, integrity}.
+// {name, version, integrity}; a second version of a name is nested under a
+// dependent, as npm installs it.
 func Lockfile(pkgs [][3]string) ([]byte, error) {
 	packages := map[string]any{"": map[string]any{"name": "app", "version": "1.0.0"}}
-	for _, p := range pkgs {
-		packages["node_modules/"+p[0]] = map[string]any{
+	for i, p := range pkgs {
+		key := "node_modules/" + p[0]
+		if _, taken := packages[key]; taken {
+			// Another version of the name: installed under a dependent.
+			key = fmt.Sprintf("node_modules/dependent-%d/node_modules/%s", i, p[0])
+		}
+		packages[key] = map[string]any{
 			"version": p[1], "resolved": fmt.Sprintf("https://registry.npmjs.org/%s/-/x-%s.tgz", p[0], p[1]), "integrity": p[2],
 		}
 	}

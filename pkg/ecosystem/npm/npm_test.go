@@ -30,7 +30,7 @@ const (
 
 var tarball = []byte("left-pad tarball\n")
 
-func newKit(t *testing.T) *kit {
+func newKit(t testing.TB) *kit {
 	t.Helper()
 	inst, err := sigtest.New()
 	if err != nil {
@@ -50,7 +50,7 @@ func newKit(t *testing.T) *kit {
 	return k
 }
 
-func (k *kit) parseKeys(t *testing.T, regs ...*npmtest.Registry) npm.Keys {
+func (k *kit) parseKeys(t testing.TB, regs ...*npmtest.Registry) npm.Keys {
 	t.Helper()
 	raw, err := regs[0].KeysJSON(regs[1:]...)
 	if err != nil {
