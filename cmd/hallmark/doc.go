@@ -95,6 +95,32 @@ invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
 
 	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
 
+--preset npm verifies npm packages by the registry's attestations document
+(--attestations FILE, from <registry>/-/npm/v1/attestations/NAME@VERSION):
+the publish attestation with the registry key its hint names (key usage
+npm:attestations, valid at the log time), the SLSA provenance against the
+public-good root, pinned with --repo OWNER/NAME (and --signer-workflow, with
+gh's meaning; certificates from before October 2023 are read by their legacy
+GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
+(a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
+its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
+package is a usage error whose hint names the repository its provenance
+shows. --packument FILE also checks the registry signature (npm:signatures
+key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
+registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
+(needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
+--attestations-dir DIR verifies every registry package by its integrity
+against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
+packages without provenance are listed, and refused only with
+--require-provenance. The JSON report is {"schemaVersion", "preset":
+"npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
+"digest", "integrity", "verified", "status", "document", "publish",
+"publishKey", "provenance", "registrySignature", "error"}], "skipped",
+"summary"}.
+
+	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
+	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
+
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with
@@ -131,6 +157,12 @@ DIR/sha256:<hex>.jsonl (--dir, default .), one bundle per line, atomically, so
 that 'hallmark verify --bundle-dir DIR --offline' verifies them later. --type
 keeps one predicate type. No attestation, rate limiting, authentication and
 the network are each exit 1 with their message and JSON "reason".
+
+'hallmark download --preset npm --lockfile package-lock.json --dir DIR'
+writes the npm registry's attestations document of every registry package of
+the lockfile (--registry URL, default https://registry.npmjs.org) to
+DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), atomically; a package
+without attestations is listed, not a failure; a registry error is exit 1.
 
 # Sign
 
