@@ -40,14 +40,18 @@ func (c *GitHubClaims) extensions() []extension {
 	}
 }
 
-// legacyExtensions lists the legacy GitHub claims with their OIDs.
+// legacyExtensions lists the legacy GitHub claims with their OIDs
+// (1.3.6.1.4.1.57264.1.2 to .6; sigstore-go's names for them are
+// deprecated, since Fulcio writes them only for older clients' sake, and
+// certificates of before October 2023 have nothing else).
 func (c *GitHubClaims) legacyExtensions() []extension {
+	oid := func(n int) asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n} }
 	return []extension{
-		{certificate.OIDGitHubWorkflowTrigger, c.LegacyTrigger},
-		{certificate.OIDGitHubWorkflowSHA, c.LegacySHA},
-		{certificate.OIDGitHubWorkflowName, c.LegacyWorkflow},
-		{certificate.OIDGitHubWorkflowRepository, c.LegacyRepository},
-		{certificate.OIDGitHubWorkflowRef, c.LegacyRef},
+		{oid(2), c.LegacyTrigger},
+		{oid(3), c.LegacySHA},
+		{oid(4), c.LegacyWorkflow},
+		{oid(5), c.LegacyRepository},
+		{oid(6), c.LegacyRef},
 	}
 }
 
