@@ -154,14 +154,14 @@ type npmCase struct {
 }
 
 // TestNPM makes npm-shaped attestations documents on the stack (provenance
-// signed keylessly under GitHub-shaped tokens of the stack's GitHub issuer,
-// publish attestations signed with a local registry key served as
-// registry.npmjs.org/keys.json through a local TUF repository), verifies a
-// lockfile of 200 packages with --attestations-dir, and refuses a publish
-// attestation copied from another package. --preset npm pins GitHub's own
-// issuer for --repo, which the stack cannot be: the pinned checks run
-// through pkg/ecosystem/npm (the code --preset npm runs) with the stack's
-// issuer, and the CLI must refuse a --repo for the issuer.
+// signed keylessly under tokens of GitHub Actions' issuer, which stack.sh
+// serves at its real URL in the namespace, or where it cannot of its
+// lookalike GitHub issuer; publish attestations signed with a local
+// registry key served as registry.npmjs.org/keys.json through a local TUF
+// repository), verifies a lockfile of 200 packages with --attestations-dir,
+// refuses a publish attestation copied from another package, verifies one
+// package with --repo and --signer-workflow (GitHub Actions' issuer only)
+// and refuses the same provenance signed under the lookalike issuer.
 func TestNPM(t *testing.T) {
 	in := stack(t)
 	dir := t.TempDir()
@@ -169,10 +169,14 @@ func TestNPM(t *testing.T) {
 	kp := newRegistryKeypair(t)
 	const wf, n = ".github/workflows/publish.yml", 200
 	repos := []string{"e2e-npm/alpha", "e2e-npm/beta", "e2e-npm/gamma", "e2e-npm/delta"}
-	issuer := ""
+	lookalike := stackGitHubIssuer(t)
+	actions, real, whyNot := actionsIssuer()
+	if !real {
+		actions = lookalike
+	}
 	tokens := map[string]string{}
 	for _, r := range repos {
-		issuer, tokens[r] = githubTokenWith(t, r, wf, func(map[string]any) {})
+		tokens[r] = actions.token(t, r, wf, func(map[string]any) {})
 	}
 
 	cases := make([]*npmCase, n)
@@ -303,7 +307,7 @@ func TestNPM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id.Issuer = issuer // the stack's GitHub issuer for GitHub's
+			id.Issuer = actions.url // GitHub Actions' (or, where the stack cannot serve it, the lookalike's)
 			id.SignerWorkflow = repo + "/" + wf
 			v, err := npm.New([]root.TrustedMaterial{tr}, parsedKeys, npm.Policy{Identity: id})
 			if err != nil {
@@ -343,15 +347,46 @@ func TestNPM(t *testing.T) {
 		}
 	})
 
-	t.Run("preset-pins-github-issuer", func(t *testing.T) {
-		c := cases[1]
-		tgz := filepath.Join(dir, "pkg.tgz")
-		write(t, tgz, c.tarball)
-		p, _ := npm.ParsePackage(c.name, c.version)
-		_, stderr := in.run(t, exitRejected, "hallmark", append(viaTUF, "--repo", c.repo, "--attestations",
-			filepath.Join(att, filepath.FromSlash(p.FileName())), tgz)...)
-		if !strings.Contains(stderr, "provenance: the signer does not match the identity policy") {
-			t.Errorf("the preset's refusal of the stack's issuer:\n%s", stderr)
+	c := cases[1]
+	tgz := filepath.Join(dir, "pkg.tgz")
+	write(t, tgz, c.tarball)
+	p, _ := npm.ParsePackage(c.name, c.version)
+	docPath := filepath.Join(att, filepath.FromSlash(p.FileName()))
+	single := append(viaTUF, "--repo", c.repo, "--signer-workflow", c.repo+"/"+wf)
+
+	t.Run("preset-repo", func(t *testing.T) {
+		if !real {
+			t.Skip("--preset npm pins https://token.actions.githubusercontent.com for --repo, which the stack does not serve here: " + whyNot)
+		}
+		stdout, _ := in.run(t, exitOK, "hallmark", append(single, "--attestations", docPath, tgz)...)
+		if !strings.HasPrefix(stdout, "OK "+c.name+"@"+c.version+": provenance signed by https://github.com/"+c.repo+"/"+wf+"@") {
+			t.Errorf("stdout: %s", stdout)
+		}
+		_, stderr := in.run(t, exitRejected, "hallmark", append(viaTUF, "--repo", "e2e-npm/other", "--attestations", docPath, tgz)...)
+		if !strings.Contains(stderr, `source repository  expected "https://github.com/e2e-npm/other"`) {
+			t.Errorf("another repository's refusal:\n%s", stderr)
+		}
+	})
+
+	t.Run("lookalike-issuer", func(t *testing.T) {
+		// The same provenance signed under the stack's other GitHub-shaped
+		// issuer: --repo pins GitHub Actions' issuer and refuses it.
+		w := npmtest.Workflow{Repo: "https://github.com/" + c.repo, Path: wf, Ref: bottleRef, Commit: bottleSHA}
+		prov, err := npmtest.ProvenanceStatement(c.name, c.version, npmtest.SHA512(c.tarball), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := in.signNPM(t, prov, nil, lookalike.token(t, c.repo, wf, func(map[string]any) {}))
+		doc, err := npmtest.Document(c.publish, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp := filepath.Join(dir, "lookalike.json")
+		write(t, lp, doc)
+		_, stderr := in.run(t, exitRejected, "hallmark", append(single, "--attestations", lp, tgz)...)
+		if !strings.Contains(stderr, "provenance: the signer does not match the identity policy") ||
+			!strings.Contains(stderr, `expected "https://token.actions.githubusercontent.com"`) {
+			t.Errorf("the lookalike issuer's refusal:\n%s", stderr)
 		}
 	})
 }
