@@ -39,8 +39,19 @@ type signFlags struct {
 }
 
 func (o *signFlags) bind(cmd *cobra.Command) {
+	o.bindSigning(cmd, "key", "sign with this PEM private key `FILE` instead of keyless")
+	o.trust.bind(cmd.Flags())
+}
+
+// bindSigning binds the signing flags but the trust root's, for a command
+// that binds the trust flags itself (and copies them into o.trust before
+// newSigner): the private key as keyFlag, or, with keyUsage "", a keyFlag
+// the command already binds (its value is copied into o.keyPath).
+func (o *signFlags) bindSigning(cmd *cobra.Command, keyFlag, keyUsage string) {
 	f := cmd.Flags()
-	f.StringVar(&o.keyPath, "key", "", "sign with this PEM private key `FILE` instead of keyless")
+	if keyUsage != "" {
+		f.StringVar(&o.keyPath, keyFlag, "", keyUsage)
+	}
 	f.StringVar(&o.identityToken, "identity-token", "", "the OIDC identity `TOKEN`, or @FILE to read it from FILE")
 	f.StringVar(&o.oidcIssuer, "oidc-issuer", "", "OIDC issuer `URL` of the interactive login (default: the signing config's)")
 	f.StringVar(&o.oidcClientID, "oidc-client-id", oidc.DefaultClientID, "OIDC client `ID` of the interactive login")
@@ -53,9 +64,8 @@ func (o *signFlags) bind(cmd *cobra.Command) {
 	f.StringVar(&o.timestampURL, "timestamp-url", "", "RFC 3161 timestamp authority `URL` (overrides the signing config)")
 	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record the signature in the transparency log (false: --key only)")
 	f.BoolVar(&o.timestamp, "timestamp", true, "get RFC 3161 timestamps from the signing config's TSAs (false: --key only)")
-	o.trust.bind(f)
 	for _, id := range []string{"identity-token", "oidc-issuer", "oidc-client-id", "oidc-device-flow", "oidc-disable-ambient-providers", "fulcio-url"} {
-		cmd.MarkFlagsMutuallyExclusive("key", id)
+		cmd.MarkFlagsMutuallyExclusive(keyFlag, id)
 	}
 }
 

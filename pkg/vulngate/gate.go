@@ -183,8 +183,11 @@ func Evaluate(p Policy, now time.Time, art Artifact, atts []Attestation) *Decisi
 		}
 	}
 	if newest == nil {
-		d.refuse(ErrNoTimestamp, "no-timestamp", "none of the %d verified scan %s has a verified timestamp (RFC 3161 or transparency log), so its age is unknown",
-			len(atts), plural(len(atts), "attestation", "attestations"))
+		msg := "the verified scan attestation has no verified timestamp"
+		if len(atts) > 1 {
+			msg = fmt.Sprintf("none of the %d verified scan attestations has a verified timestamp", len(atts))
+		}
+		d.refuse(ErrNoTimestamp, "no-timestamp", "%s (RFC 3161 or transparency log), so its age is unknown", msg)
 		return d
 	}
 	ts := newestTS

@@ -87,7 +87,7 @@ func ScannerURI(s scan.Scanner) string {
 	if s.Name == "" || s.Name == "hallmark" {
 		base = "pkg:golang/github.com/hallmark-dev/hallmark"
 	}
-	if s.Version != "" && s.Version != "devel" && !strings.ContainsAny(s.Version, " /?#@") {
+	if s.Version != "" && s.Version != "devel" && !strings.ContainsAny(s.Version, " /?#@()") {
 		return base + "@" + s.Version
 	}
 	return base
