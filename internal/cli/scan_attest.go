@@ -34,6 +34,7 @@ func (o *scanAttestOptions) bind(cmd *cobra.Command) {
 	f.BoolVar(&o.enabled, "attest", false, "sign the scan result as an in-toto vulnerability attestation (with -o openvex: the OpenVEX document)")
 	f.StringVar(&o.bundlePath, "bundle", "", "with --attest, write the bundle to `OUT` (default FILE.vuln.sigstore.json, or FILE.openvex.sigstore.json, for the one FILE scanned)")
 	o.sign.bindSigning(cmd, "key", "")
+	prefixUsage(cmd, "with --attest: ", signingFlagNames...)
 	f.Lookup("key").Usage = "with --attest, sign with this PEM private key `FILE` instead of keyless; with --attestation alone, verify the bundle with this public key"
 }
 

@@ -44,6 +44,9 @@ type gateOptions struct {
 	vsaPath        string
 	vsaResourceURI string
 	vsaSign        signFlags
+	// vsaPolicy, when set (a --policy file: its URI and digest), is the
+	// summary's policy; nil means the flags' (see flagsPolicyRef).
+	vsaPolicy *attest.ResourceRef
 }
 
 // signingFlagNames are the flags bindSigning binds, but the key.
@@ -59,6 +62,17 @@ func (g *gateOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&g.vsaPath, "vsa", "", "write a signed SLSA verification summary of this verify (PASSED or FAILED) to the bundle `OUT`; one ARTIFACT")
 	f.StringVar(&g.vsaResourceURI, "vsa-resource-uri", "", "the summary's resourceUri, the artifact as its consumers know it (a `URI`; default pkg:generic/NAME?checksum=sha256:HEX)")
 	g.vsaSign.bindSigning(cmd, "vsa-key", "sign the --vsa summary with this PEM private key `FILE` instead of keyless")
+	prefixUsage(cmd, "with --vsa: ", signingFlagNames...)
+}
+
+// prefixUsage says in the help which flags belong to another: sign's
+// flags, bound on a command that signs only on request.
+func prefixUsage(cmd *cobra.Command, prefix string, names ...string) {
+	for _, n := range names {
+		if fl := cmd.Flags().Lookup(n); fl != nil {
+			fl.Usage = prefix + fl.Usage
+		}
+	}
 }
 
 // gate reports whether a scan-gate flag was given.
@@ -518,6 +532,9 @@ func (a *app) writeVSA(ctx context.Context, o *verifyOptions, run *gateRun, t ta
 	ref, err := flagsPolicyRef(policy)
 	if err != nil {
 		return nil, err
+	}
+	if o.vuln.vsaPolicy != nil {
+		ref = *o.vuln.vsaPolicy
 	}
 	passed := out.Err == nil
 	var inputs []*source.Bundle
