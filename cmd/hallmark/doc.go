@@ -151,8 +151,9 @@ pkg:generic/NAME?checksum=sha256:HEX), the policy digest (sha256 of the
 RFC 8785 JSON of the effective flags), the bundles used and the SLSA build
 levels established (L1 for verified provenance; L2 only for GitHub-hosted
 GitHub Actions provenance checked against its certificate; never L3).
-It is signed keyless or with --vsa-key FILE and sign's service flags, and
-verifies with --type https://slsa.dev/verification_summary/v1.
+It is signed keyless or with --vsa-key FILE and sign's service flags (with
+--offline: --vsa-key without services), and verifies with --type
+https://slsa.dev/verification_summary/v1.
 
 # Download
 
