@@ -110,8 +110,9 @@ func Predicate(res *scan.Result, started time.Time) (*structpb.Struct, error) {
 	version := res.Scanner.Version
 	db := &vulnsv02.VulnDatabase{}
 	var oldest time.Time
-	uri := ""
-	for i, d := range res.Databases {
+	// uri is the osv.dev API URL when every ecosystem's data came from it.
+	uri, first := "", true
+	for _, d := range res.Databases {
 		if d.Missing {
 			continue
 		}
@@ -119,11 +120,13 @@ func Predicate(res *scan.Result, started time.Time) (*structpb.Struct, error) {
 			oldest = d.Snapshot
 		}
 		u, online := strings.CutPrefix(d.Source, "osv.dev API ")
-		if i == 0 && online {
+		switch {
+		case first && online:
 			uri = u
-		} else if !online || u != uri {
+		case !online || u != uri:
 			uri = ""
 		}
+		first = false
 	}
 	if oldest.IsZero() {
 		// No database was consulted (no packages): the data is as of

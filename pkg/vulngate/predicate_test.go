@@ -183,3 +183,33 @@ func FuzzDecodePredicate(f *testing.F) {
 		}
 	})
 }
+
+// TestPredicateDatabaseURI: scanner.db.uri is the osv.dev API URL when all
+// the data came from it, and absent for a local database or a mix.
+func TestPredicateDatabaseURI(t *testing.T) {
+	api := "osv.dev API https://api.osv.dev"
+	for _, tt := range []struct {
+		name string
+		dbs  []scan.Database
+		want string
+	}{
+		{"online", []scan.Database{{Ecosystem: "npm", Source: api}, {Ecosystem: "PyPI", Source: api}}, `"uri":"https://api.osv.dev"`},
+		{"online after a missing one", []scan.Database{{Ecosystem: "Go", Missing: true}, {Ecosystem: "npm", Source: api}}, `"uri":"https://api.osv.dev"`},
+		{"local", []scan.Database{{Ecosystem: "npm", Source: "local database db"}}, ""},
+		{"mixed", []scan.Database{{Ecosystem: "npm", Source: api}, {Ecosystem: "PyPI", Source: "local database db"}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := sampleResult()
+			res.Databases = tt.dbs
+			p, err := Predicate(res, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, _ := protojson.Marshal(p.GetFields()["scanner"].GetStructValue().GetFields()["db"])
+			got := strings.ReplaceAll(string(db), " ", "")
+			if tt.want == "" && strings.Contains(got, `"uri"`) || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("scanner.db %s, want %q", got, tt.want)
+			}
+		})
+	}
+}
