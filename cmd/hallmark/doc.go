@@ -150,6 +150,37 @@ sha256:...") and "refused" lists why each covering bundle failed. A GitHub
 failure is exit 1 with cause rate-limited (the message says when to retry),
 auth or network.
 
+The scan gate: --max-age AGE (a Go duration, or 7d, 2w), --fail-on LEVEL
+and --vex FILE imply --type vuln and gate on scan attestations ('hallmark
+scan --attest'):
+
+	hallmark verify --repo OWNER/NAME --max-age 7d --fail-on high [--vex vex.json] \
+	  --bundle package-lock.json.vuln.sigstore.json package-lock.json
+
+Every bundle covering the artifact is verified; of the verified scan
+attestations, the newest by its verified timestamp (RFC 3161 or log time,
+never the predicate's scanFinishedOn) must be younger than --max-age, record
+a complete scan, and have no finding at or above --fail-on (unknown
+severity counts at any level) that an OpenVEX statement covers: status
+not_affected or fixed, the finding's id or an alias, and a product that is
+the artifact by "hashes": {"sha-256": ...} (its subcomponents, if any,
+naming the package). Contradicting statements cover nothing. A refusal is
+exit 3 listing each offending finding (id, severity, package), or the age
+expected and actual with the timestamp used; --output json adds
+"vulnGate". --max-age-at TIME measures the age at a later time (never
+earlier than now).
+
+--vsa OUT writes a signed SLSA verification summary v1 of one artifact's
+verify, PASSED or FAILED (exit 0 or 3; none when verify could not
+complete), with resourceUri (--vsa-resource-uri, default
+pkg:generic/NAME?checksum=sha256:HEX), the policy digest (sha256 of the
+RFC 8785 JSON of the effective flags), the bundles used and the SLSA build
+levels established (L1 for verified provenance; L2 only for GitHub-hosted
+GitHub Actions provenance checked against its certificate; never L3).
+It is signed keyless or with --vsa-key FILE and sign's service flags (with
+--offline: --vsa-key without services), and verifies with --type
+https://slsa.dev/verification_summary/v1.
+
 # Download
 
 'hallmark download' writes each ARTIFACT's GitHub attestations to
@@ -244,6 +275,7 @@ says, against the osv.dev API or, with --offline, the local database that
 
 	hallmark scan [--offline] [--fail-on LEVEL] [-o text|json|sarif|openvex|cyclonedx|markdown] [PATH...]
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
+	hallmark scan --attest [--bundle OUT] [--key K | sign's keyless flags] [PATH...]
 	hallmark db update|import|status
 
 'hallmark db status' lists the ecosystems, then reads every record and runs
@@ -274,6 +306,16 @@ the reason (in SARIF, as an unsuccessful invocation's notifications), and
 the scan exits 1 at the end unless --allow-incomplete. SARIF locations are
 relative to %SRCROOT%, the working directory, as GitHub code scanning
 expects.
+
+--attest [--bundle OUT] signs the result as an in-toto vulns v0.2
+attestation (scanner, database snapshot per ecosystem, scan start and
+finish, each finding with its ids, severities and package), or with -o
+openvex the OpenVEX document, about the files scanned (path and sha256) or
+--attestation-subject FILE; keyless or --key with sign's flags, the bundle
+FILE.vuln.sigstore.json by default, written atomically. An incomplete scan
+is not signed; a signing failure is exit 1 and writes no bundle; findings
+still exit 3. --db DIR selects the local database with or without
+--offline.
 
 # Trust
 

@@ -45,6 +45,7 @@ type verifyOptions struct {
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
 	npm         npmOptions         // verify only: --preset npm, see verify_npm.go
+	vuln        gateOptions        // verify only: --max-age, --fail-on, --vex, --vsa (verify_vuln.go)
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -105,6 +106,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: npmArgs(o), // cobra.MinimumNArgs(1), but none with --preset npm --lockfile
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.vuln.active(cmd) {
+				return a.runVerifyGate(cmd.Context(), cmd, o, args)
+			}
 			if o.preset.name == "npm" || o.npm.set() {
 				return a.runVerifyNPM(cmd.Context(), o, args)
 			}
@@ -131,6 +135,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
 	o.npm.bind(cmd)
+	o.vuln.bind(cmd)
 	return cmd
 }
 
