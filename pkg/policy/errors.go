@@ -15,10 +15,11 @@ var ErrPolicy = errors.New("invalid policy")
 // parse at all). Field is the dotted path of the value, e.g.
 // "steps[1].materials[0]".
 type Error struct {
-	File         string
-	Line, Column int
-	Field        string
-	Msg          string
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Field  string `json:"field,omitempty"`
+	Msg    string `json:"message"`
 }
 
 func (e *Error) Error() string {

@@ -316,8 +316,12 @@ func (e *evaluation) requirement(ctx context.Context, rule string, art Artifact,
 			cands = append(cands, a)
 		}
 	}
+	none := fmt.Sprintf("no %s attestation covers %s", typeName(req.PredicateType), art.Name)
+	if req.PredicateType == PredicateSignature {
+		none = "no plain signature covers " + art.Name
+	}
 	accepted := e.threshold(Outcome{Rule: rule + ".signers", Artifact: art.Name, PredicateType: req.PredicateType, Pos: req.Signers.Pos},
-		req.Signers, cands, fmt.Sprintf("no %s attestation covers %s", typeName(req.PredicateType), art.Name))
+		req.Signers, cands, none)
 	e.celRules(ctx, rule+".rules", art.Name, req.PredicateType, req.Rules, accepted, req.Signers)
 }
 
@@ -357,6 +361,8 @@ func (e *evaluation) threshold(o Outcome, t Threshold, cands []*att, none string
 	switch {
 	case len(cands) == 0:
 		o.Actual = "0: " + none
+	case len(names) == 0:
+		o.Actual = "0: no attestation of a named signer"
 	default:
 		o.Actual = fmt.Sprintf("%d of [%s]", n, strings.Join(names, ", "))
 	}

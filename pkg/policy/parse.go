@@ -83,8 +83,8 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 	}
 	p := &Policy{File: o.File, Dir: o.Dir, signers: map[string]*Signer{}}
 	d.policy(root, p)
-	if len(d.errs) == 0 {
-		d.resolve(ctx, p)
+	if root.Kind == yaml.MappingNode {
+		d.resolve(ctx, p) // what refers to what, reported with the rest
 	}
 	if len(d.errs) == 0 {
 		d.schema(root, data)
@@ -306,7 +306,9 @@ func (d *decoder) signers(n *yaml.Node, field string, p *Policy) {
 			continue
 		}
 		s := &Signer{Name: k.Value, Pos: pos(k)}
+		before := len(d.errs)
 		d.signer(v, f, s)
+		s.invalid = len(d.errs) > before
 		p.signers[s.Name] = s
 		p.Signers = append(p.Signers, s)
 	}
@@ -322,8 +324,8 @@ func (d *decoder) signer(n *yaml.Node, field string, s *Signer) {
 		"san":        func(v *yaml.Node, f string) { d.str(v, f, &s.SAN) },
 		"sanPattern": func(v *yaml.Node, f string) { d.str(v, f, &s.SANPattern); s.sanRE = d.pattern(v, f, s.SANPattern) },
 		"github":     func(v *yaml.Node, f string) { s.GitHub = &GitHubClaims{}; d.github(v, f, s.GitHub) },
-		"key":        func(v *yaml.Node, f string) { d.str(v, f, &s.KeyFile) },
-		"keyPEM":     func(v *yaml.Node, f string) { d.str(v, f, &s.KeyPEM) },
+		"key":        func(v *yaml.Node, f string) { d.str(v, f, &s.KeyFile); s.keyPos = pos(v) },
+		"keyPEM":     func(v *yaml.Node, f string) { d.str(v, f, &s.KeyPEM); s.keyPos = pos(v) },
 	})
 	if n.Kind != yaml.MappingNode {
 		return
@@ -698,7 +700,7 @@ func ParseArtifactRule(text string) (*ArtifactRule, error) {
 // resolves relative paths.
 func (d *decoder) resolve(ctx context.Context, p *Policy) {
 	for _, s := range p.Signers {
-		if s.KeyFile == "" && s.KeyPEM == "" {
+		if s.invalid || (s.KeyFile == "" && s.KeyPEM == "") {
 			continue
 		}
 		data := []byte(s.KeyPEM)
@@ -708,7 +710,7 @@ func (d *decoder) resolve(ctx context.Context, p *Policy) {
 			}
 			var err error
 			if data, err = readSmall(ctx, s.KeyFile); err != nil {
-				d.errs = append(d.errs, &Error{File: d.file, Line: s.Pos.Line, Column: s.Pos.Column, Field: "signers." + s.Name + ".key", Msg: err.Error()})
+				d.errs = append(d.errs, &Error{File: d.file, Line: s.keyPos.Line, Column: s.keyPos.Column, Field: "signers." + s.Name + ".key", Msg: err.Error()})
 				continue
 			}
 		}
@@ -717,7 +719,7 @@ func (d *decoder) resolve(ctx context.Context, p *Policy) {
 			s.KeyFingerprint, err = keys.Fingerprint(pub)
 		}
 		if err != nil {
-			d.errs = append(d.errs, &Error{File: d.file, Line: s.Pos.Line, Column: s.Pos.Column, Field: "signers." + s.Name, Msg: "unusable public key: " + err.Error()})
+			d.errs = append(d.errs, &Error{File: d.file, Line: s.keyPos.Line, Column: s.keyPos.Column, Field: "signers." + s.Name, Msg: "unusable public key: " + err.Error()})
 			continue
 		}
 		s.PublicKey = pub

@@ -66,7 +66,7 @@ func TestParseErrors(t *testing.T) {
 		{"anchors", "version: 1\nsigners:\n  a: &x {issuer: i, san: s}\n  b: *x\nsteps: []\n", 3, 6, "", "anchors and aliases"},
 		{"duplicate field", okHead + "version: 1\nsteps: []\n", 6, 1, "", `field "version" given twice`},
 		{"missing key file", "version: 1\nsigners:\n  k:\n    key: nope.pub\nartifacts:\n  - name: '*'\n    attestations: [{predicateType: signature, signers: [k]}]\n",
-			3, 3, "signers.k.key", "no such file"},
+			4, 10, "signers.k.key", "no such file"},
 		{"link step with a signature type", okHead + "steps:\n  - name: build\n    signers: [alice]\n    predicateType: signature\n", 9, 20, "steps[0].predicateType", "not a plain signature"},
 	}
 	for _, tt := range tests {
@@ -94,7 +94,7 @@ func TestParseCollectsAll(t *testing.T) {
 	text := "version: 1\nsigners:\n  a: {issuer: i, san: s, x: 1}\nsteps:\n  - name: b\n    signers: \"1 of [nobody]\"\n    y: 2\n"
 	_, err := policy.Parse(context.Background(), []byte(text), policy.Options{})
 	var es policy.Errors
-	if !errors.As(err, &es) || len(es) != 2 || es[0].Line != 3 || es[1].Line != 7 {
+	if !errors.As(err, &es) || len(es) != 3 || es[0].Line != 3 || es[1].Line != 6 || es[2].Line != 7 {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -79,6 +79,8 @@ type Signer struct {
 	Pos Pos
 
 	sanRE, issuerRE *regexp.Regexp
+	keyPos          Pos
+	invalid         bool // its entry had errors: its key is not read
 }
 
 // IsKey reports whether the signer is a public key.
