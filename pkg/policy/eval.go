@@ -78,6 +78,7 @@ type Outcome struct {
 
 // att is one verified attestation with what the rules read from it.
 type att struct {
+	idx       int // in evaluation.atts
 	res       *verify.Result
 	signers   []string // the policy signers it satisfies
 	identity  string   // the actual signer, for counting distinct ones
@@ -104,6 +105,15 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (*Report, error) {
 		e.atts = append(e.atts, p.describe(r))
 	}
 	slices.SortStableFunc(e.atts, func(a, b *att) int { return cmp.Compare(a.res.Bundle, b.res.Bundle) })
+	e.byDigest = map[verify.Digest][]*att{}
+	for i, a := range e.atts {
+		a.idx = i
+		for _, d := range a.digests() {
+			if l := e.byDigest[d]; len(l) == 0 || l[len(l)-1] != a {
+				e.byDigest[d] = append(l, a)
+			}
+		}
+	}
 	for _, a := range in.Artifacts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -142,10 +152,50 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (*Report, error) {
 }
 
 type evaluation struct {
-	p    *Policy
-	now  time.Time
-	atts []*att
-	rep  *Report
+	p        *Policy
+	now      time.Time
+	atts     []*att
+	byDigest map[verify.Digest][]*att // the attestations about each digest, in atts order
+	rep      *Report
+}
+
+// digests are what the attestation is about: its subjects' digests, or the
+// digest a message signature was verified against (lower-case hex).
+func (a *att) digests() []verify.Digest {
+	if a.res.Statement == nil {
+		if a.res.Digest == nil {
+			return nil
+		}
+		return []verify.Digest{{Algorithm: a.res.Digest.Algorithm, Value: strings.ToLower(a.res.Digest.Value)}}
+	}
+	var out []verify.Digest
+	for _, s := range a.res.Statement.Subjects {
+		for alg, v := range s.Digest {
+			out = append(out, verify.Digest{Algorithm: alg, Value: strings.ToLower(v)})
+		}
+	}
+	return out
+}
+
+// about returns the attestations about the artifact (any of its digests),
+// each once, in atts order.
+func (e *evaluation) about(art Artifact) []*att {
+	var out []*att
+	seen := map[*att]bool{}
+	for _, d := range art.Digests {
+		for _, a := range e.byDigest[verify.Digest{Algorithm: d.Algorithm, Value: strings.ToLower(d.Value)}] {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	if len(art.Digests) > 1 {
+		slices.SortStableFunc(out, func(a, b *att) int {
+			return cmp.Compare(a.idx, b.idx)
+		})
+	}
+	return out
 }
 
 func (e *evaluation) add(o Outcome) { e.rep.Outcomes = append(e.rep.Outcomes, o) }
@@ -279,22 +329,6 @@ func (s *Signer) Matches(v *verify.Signer) bool {
 	return true
 }
 
-// covers reports whether the attestation is about the artifact: a subject
-// (or, for a message signature, the signed digest) with one of its digests.
-func (a *att) covers(art Artifact) bool {
-	if a.res.Statement == nil {
-		return a.res.Digest != nil && slices.Contains(art.Digests, *a.res.Digest)
-	}
-	for _, s := range a.res.Statement.Subjects {
-		for _, d := range art.Digests {
-			if v, ok := s.Digest[d.Algorithm]; ok && strings.EqualFold(v, d.Value) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (a *att) predicateType() string {
 	if a.res.Statement == nil {
 		return PredicateSignature
@@ -311,8 +345,8 @@ func typeName(t string) string {
 
 func (e *evaluation) requirement(ctx context.Context, rule string, art Artifact, req *Requirement) {
 	var cands []*att
-	for _, a := range e.atts {
-		if a.predicateType() == req.PredicateType && a.covers(art) {
+	for _, a := range e.about(art) {
+		if a.predicateType() == req.PredicateType {
 			cands = append(cands, a)
 		}
 	}
