@@ -30,6 +30,9 @@
 //	      workflow: acme/app/.github/workflows/release.yml   # the workflow that signed (needs repository)
 //	      ref: refs/tags/v*         # glob over the source ref (* does not cross /)
 //	      runnerEnvironment: github-hosted
+//	  builder:
+//	    issuer: https://accounts.example.com
+//	    san: builder@example.com
 //	  packager:
 //	    key: keys/packager.pub      # a PEM public key file (relative to the policy), or keyPEM: inline
 //	artifacts:                      # per artifact name glob: the attestations it must have
