@@ -75,7 +75,7 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 		return nil, Errors{{File: o.File, Line: extra.Line, Column: extra.Column, Msg: "a policy file holds one YAML document"}}
 	}
 	if len(doc.Content) != 1 {
-		return nil, Errors{{File: o.File, Msg: "the policy file is empty"}}
+		return nil, Errors{{File: o.File, Line: 1, Column: 1, Msg: "the policy file is empty"}}
 	}
 	root := doc.Content[0]
 	if !d.noAliases(root, 0) {

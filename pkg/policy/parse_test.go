@@ -181,3 +181,38 @@ func TestSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileRule(t *testing.T) {
+	tests := []struct {
+		expr      string
+		line, col int
+		msg       string
+	}{
+		{expr: `predicate.buildDefinition.buildType == "x"`},
+		{expr: `now - timestamps[0].time < duration("1h")`},
+		{expr: `subject.exists(s, s.digest.sha256 == "ab")`},
+		{expr: `signer.github.ref.startsWith("refs/tags/") && signer.issuer != ""`},
+		{expr: `predicateType == 1`, line: 1, col: 15, msg: "no matching overload"},
+		{expr: `predicat.x`, line: 1, col: 1, msg: "undeclared reference"},
+		{expr: "true &&\n  nope", line: 2, col: 3, msg: "undeclared reference to 'nope'"},
+		{expr: `now`, line: 1, col: 1, msg: "must be a bool"},
+		{expr: `(`, line: 1, col: 2, msg: "Syntax error"},
+	}
+	for _, tt := range tests {
+		err := policy.CompileRule(tt.expr)
+		if tt.msg == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tt.expr, err)
+			}
+			continue
+		}
+		var ce *policy.CELError
+		if !errors.As(err, &ce) || !errors.Is(err, policy.ErrPolicy) {
+			t.Errorf("%q: error %T %v is no *CELError", tt.expr, err, err)
+			continue
+		}
+		if ce.Line != tt.line || ce.Column != tt.col || !strings.Contains(ce.Msg, tt.msg) {
+			t.Errorf("%q: got %d:%d %q, want %d:%d %q", tt.expr, ce.Line, ce.Column, ce.Msg, tt.line, tt.col, tt.msg)
+		}
+	}
+}

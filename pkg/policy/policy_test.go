@@ -450,3 +450,28 @@ artifacts:
 		t.Errorf("a keyless bundle under a key-only policy: %v", err)
 	}
 }
+
+// TestCELCostLimit: a rule that would take forever stops at the cost limit
+// and fails, saying why, instead of hanging the verification.
+func TestCELCostLimit(t *testing.T) {
+	c := getChain(t)
+	p := parse(t, `version: 1
+signers:
+  a: {issuer: https://accounts.example.com, san: alice@example.com}
+artifacts:
+  - name: "*"
+    attestations:
+      - predicateType: slsaprovenance1
+        signers: [a]
+        rules:
+          - name: explode
+            cel: '[1,2,3,4,5,6,7,8].map(a, [1,2,3,4,5,6,7,8].map(b, [1,2,3,4,5,6,7,8].map(c, [1,2,3,4,5,6,7,8].map(d, [1,2,3,4,5,6,7,8].map(e, [1,2,3,4,5,6,7,8].map(f, [1,2,3,4,5,6,7,8].map(g, [1,2,3,4,5,6,7,8]))))))).size() > 0'
+`)
+	prov := statement(t, sigtest.SLSAProvenanceV1, map[string][]byte{"app.pkg": c.pkg}, map[string]any{
+		"buildDefinition": map[string]any{"buildType": "x"}, "runDetails": map[string]any{"builder": map[string]any{"id": "y"}}})
+	rep := c.evaluate(t, p, map[string][]byte{"p": c.attest(t, prov, sigtest.Options{Identity: "alice@example.com", Issuer: exampleIssuer})})
+	f := rep.Failed()
+	if len(f) != 1 || f[0].Rule != "artifacts[0].attestations[0].rules.explode" || !strings.Contains(f[0].Actual, "cost limit") {
+		t.Fatalf("got %+v", f)
+	}
+}
