@@ -83,6 +83,10 @@ no --type, an attestation must be SLSA provenance v1; --type any lifts it.
 --preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
 bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
 
+--policy FILE checks every bundle given against a policy file instead (who
+signs what, which attestations, CEL rules, an in-toto layout of steps) and
+reports every rule that fails; see 'hallmark policy --help'.
+
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
 files and never touches the network.
@@ -98,7 +102,10 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
     --certificate-oidc-issuer https://accounts.example.com app.tar.gz
 
   # a key-signed file
-  hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz`,
+  hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz
+
+  # a policy file over a build's attestations
+  hallmark verify --policy policy.yaml --bundle-dir attestations/ app.pkg`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
