@@ -118,6 +118,10 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions, out strin
 			}
 			return err
 		}
+		if res.Statement == nil || res.Signer == nil {
+			a.warnf("%s: no in-toto statement: skipped", termtext.Quote(b.Origin))
+			continue
+		}
 		ob := &observed{origin: b.Origin, res: res}
 		if res.Statement.PredicateType == attest.TypeLink {
 			ob.link = readLink(res.Statement)
