@@ -181,6 +181,91 @@ It is signed keyless or with --vsa-key FILE and sign's service flags (with
 --offline: --vsa-key without services), and verifies with --type
 https://slsa.dev/verification_summary/v1.
 
+# Policy files
+
+'hallmark verify --policy POLICY.yaml' checks bundles against one file that
+says who may sign what, which attestations an artifact must have and what
+they must say, and how the steps of a supply chain chain together; every
+rule that fails is reported, expected against actual, not only the first:
+
+	hallmark verify --policy POLICY.yaml [--bundle B]... [--bundle-dir D] ARTIFACT...
+	hallmark policy lint POLICY.yaml
+	hallmark policy schema
+	hallmark policy init --from BUNDLE... [-o policy.yaml]
+
+Every bundle given is verified once (a JSONL file counts as many; an
+attestation without its artifact, its subjects compared by the policy; a
+plain signature against the artifacts it covers), over one trust load, and
+the policy is evaluated over what verified. One signer, one predicate rule
+and a two-step layout:
+
+	version: 1
+	trust:                       # optional: roots (public-good, github, or files
+	  roots: [public-good]       # relative to the policy) and thresholds
+	  minTlogEntries: 1
+	  minTimestamps: 1
+	signers:
+	  release:                   # keyless: issuer or issuerPattern, san or sanPattern (anchored)
+	    issuer: https://token.actions.githubusercontent.com
+	    sanPattern: https://github\.com/acme/app/\.github/workflows/release\.yml@refs/tags/v.*
+	    github: {repository: acme/app, ref: refs/tags/v*, runnerEnvironment: github-hosted}
+	  builder: {key: keys/builder.pub}   # a PEM key file, or keyPEM: inline
+	artifacts:
+	  - name: "*.pkg"            # a glob over the artifact's name (or base name)
+	    attestations:
+	      - predicateType: slsaprovenance1   # a short name, a URI, or signature
+	        signers: "1 of [release]"        # N distinct signers of those named
+	        rules:                           # CEL, true for every accepted attestation
+	          - name: tagged
+	            cel: predicate.buildDefinition.externalParameters.workflow.ref.startsWith("refs/tags/")
+	steps:                       # in-toto layout: the artifact is a product of the last step
+	  - name: build              # the link of 'hallmark attest run --step build'
+	    signers: "1 of [builder]"
+	    materials: ["ALLOW src/*", "DISALLOW *"]
+	    products: ["ALLOW app.tar.gz", "DISALLOW *"]
+	  - name: package
+	    signers: "1 of [builder]"
+	    materials: ["MATCH app.tar.gz WITH products FROM build", "DISALLOW *"]
+	    products: ["ALLOW app.pkg", "DISALLOW *"]
+
+A step's attestations are in-toto links v0.3 of its name (predicateType:
+link, the default) or SLSA provenance (slsaprovenance1, slsaprovenance02);
+materials are the link's materials (the provenance's resolved
+dependencies), products the statement's subjects. Artifact rules apply in
+order as in in-toto: ALLOW consumes what it matches, DISALLOW fails on what
+is left that it matches, REQUIRE needs a name, MATCH pattern [IN prefix]
+WITH products|materials [IN prefix] FROM step consumes what the other step
+recorded with the same name and digest and fails naming each artifact it
+selects that differs; patterns are fnmatch (* crosses /), and what is left
+at the end is allowed. Every step but the last must feed a later one.
+
+CEL rules see subject, predicateType, predicate, signer (kind, identity,
+san, issuer, keyFingerprint, github: repository, ref, digest, trigger,
+workflow, runnerEnvironment, ...), now and timestamps (the bundle's verified
+timestamps: kind, uri, time), so a scan gate is a policy too:
+
+	cel: timestamps.exists(t, now - t.time < duration("168h"))
+
+Text output lists each failed rule with its place in the file, expected and
+actual, and the bundles refused; --output json prints {"schemaVersion",
+"policy", "passed", "rules": [{"rule", "artifact", "predicateType",
+"expected", "actual", "passed", "position", "bundles"}], "artifacts",
+"attestations", "refused"}. Exit 3 when any rule fails; a bad policy is exit
+2 with each problem at FILE:LINE:COLUMN. --policy replaces verify's policy
+flags (--repo, --certificate-identity, --key, --type, ...); --trusted-root
+replaces the policy's trust roots.
+
+'policy lint' checks a file (YAML, every field known, the JSON Schema of
+'policy schema', CEL type-checked, signers defined, MATCH FROM a step, no
+step unreachable). 'policy init' verifies the bundles it is given and writes
+a policy pinning exactly their signers, predicate types, claims and links
+(chained with MATCH), with REVIEW comments on what to widen.
+
+A signed policy ('hallmark sign POLICY.yaml') is verified before it is used:
+--policy-bundle B with --policy-identity and --policy-issuer, or
+--policy-key FILE, under verify's trust flags; a policy whose bundle does
+not verify is exit 3.
+
 # Download
 
 'hallmark download' writes each ARTIFACT's GitHub attestations to
