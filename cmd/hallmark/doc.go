@@ -266,6 +266,18 @@ A signed policy ('hallmark sign POLICY.yaml') is verified before it is used:
 --policy-key FILE, under verify's trust flags; a policy whose bundle does
 not verify is exit 3.
 
+--vsa OUT with --policy (one ARTIFACT) writes a signed SLSA verification
+summary of the policy run: policy is the policy file's path and the sha256
+of its exact bytes (those --policy-bundle verified), inputAttestations the
+bundles the rules rest on (every bundle given when the policy rejected),
+verificationResult PASSED or FAILED (exit 0 or 3; none when verify could
+not complete), verifiedLevels those of the artifact's SLSA provenance among
+the inputs. The scan gate's flags (--max-age, --fail-on, --vex) are refused
+with --policy: write the gate as a CEL rule.
+
+	hallmark verify --policy policy.yaml --bundle-dir attestations/ \
+	  --vsa app.pkg.vsa.json --vsa-key vsa.key app.pkg
+
 # Download
 
 'hallmark download' writes each ARTIFACT's GitHub attestations to

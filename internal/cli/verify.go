@@ -119,10 +119,6 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 					return usageError(fmt.Errorf("%s does not combine with --policy", fl),
 						"write the scan gate as a CEL rule of the policy file (see 'hallmark help verify'), or verify without --policy")
 				}
-				if fl := changedFlag(cmd, append([]string{"vsa", "vsa-key", "vsa-resource-uri"}, signingFlagNames...)...); fl != "" {
-					return usageError(fmt.Errorf("%s does not combine with --policy yet", fl),
-						"a verification summary is written by verifies without --policy; drop "+fl)
-				}
 				return a.runVerifyPolicy(cmd.Context(), cmd, o, args)
 			}
 			if o.vuln.active(cmd) {

@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -18,7 +21,9 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
+	"github.com/hallmark-dev/hallmark/pkg/attest"
 	"github.com/hallmark-dev/hallmark/pkg/policy"
+	"github.com/hallmark-dev/hallmark/pkg/sign"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -66,6 +71,8 @@ type policyVerifyReport struct {
 	// were checked over.
 	Attestations []policyAttestation `json:"attestations"`
 	Refused      []verify.Refusal    `json:"refused,omitempty"`
+	// VSA is the verification summary written (--vsa).
+	VSA *vsaReport `json:"vsa,omitempty"`
 }
 
 type policyAttestation struct {
@@ -91,6 +98,10 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	case pf.bundle != "" && pf.key == "" && (pf.identity == "" || pf.issuer == ""):
 		return usageError(errors.New("--policy-bundle needs who must have signed the policy"),
 			"pass --policy-identity and --policy-issuer, or --policy-key FILE")
+	}
+	vsa, err := a.checkVSA(ctx, cmd, o, args)
+	if err != nil {
+		return err
 	}
 	data, err := policy.ReadFile(ctx, pf.path)
 	if err != nil {
@@ -139,7 +150,71 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	if err != nil {
 		return err
 	}
-	return a.reportPolicy(&policyVerifyReport{Report: rep, Artifacts: in.Artifacts, Refused: refused, Attestations: attestationsOf(results)})
+	pr := &policyVerifyReport{Report: rep, Artifacts: in.Artifacts, Refused: refused, Attestations: attestationsOf(results)}
+	if vsa != nil {
+		if pr.VSA, err = a.writePolicyVSA(ctx, o, vsa, data, targets[0], rep, results, bundles); err != nil {
+			return err
+		}
+	}
+	return a.reportPolicy(pr)
+}
+
+// writePolicyVSA signs and writes the verification summary of a policy
+// run over one artifact: the policy is the file's path and the sha256 of
+// the very bytes verified (--policy-bundle) and parsed; the inputs are the
+// bundles the passed rules rest on, or every bundle given when the policy
+// rejected; the levels are those of the SLSA provenance of the artifact
+// among the inputs (none on failure).
+func (a *app) writePolicyVSA(ctx context.Context, o *verifyOptions, s *sign.Signer, data []byte, t target, rep *policy.Report,
+	results []*verify.Result, bundles []*source.Bundle) (*vsaReport, error) {
+	sum := sha256.Sum256(data)
+	in := vsaInput{
+		target:      t,
+		resourceURI: o.vuln.vsaResourceURI,
+		policy:      attest.ResourceRef{URI: o.policy.path, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}},
+		passed:      rep.Passed,
+	}
+	used := map[string]bool{}
+	for _, oc := range rep.Outcomes {
+		for _, b := range oc.Bundles {
+			used[b] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, b := range bundles {
+		if seen[b.Origin] || rep.Passed && !used[b.Origin] {
+			continue
+		}
+		seen[b.Origin] = true
+		in.inputs = append(in.inputs, b)
+	}
+	if rep.Passed {
+		for _, r := range results {
+			if !used[r.Bundle] || !aboutDigest(r.Statement, t.digests) {
+				continue
+			}
+			if l := slsaLevels(r); len(l) > 0 && (len(in.levels) == 0 || l[0] > in.levels[0]) {
+				in.levels = l
+			}
+		}
+	}
+	return a.signVSA(ctx, o.vuln.vsaPath, s, in)
+}
+
+// aboutDigest reports whether one of the statement's subjects has one of
+// the digests.
+func aboutDigest(st *verify.Statement, ds []verify.Digest) bool {
+	if st == nil {
+		return false
+	}
+	for _, sub := range st.Subjects {
+		for _, d := range ds {
+			if v, ok := sub.Digest[d.Algorithm]; ok && strings.EqualFold(v, d.Value) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func attestationsOf(rs []*verify.Result) []policyAttestation {

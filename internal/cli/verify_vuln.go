@@ -44,9 +44,6 @@ type gateOptions struct {
 	vsaPath        string
 	vsaResourceURI string
 	vsaSign        signFlags
-	// vsaPolicy, when set (a --policy file: its URI and digest), is the
-	// summary's policy; nil means the flags' (see flagsPolicyRef).
-	vsaPolicy *attest.ResourceRef
 }
 
 // signingFlagNames are the flags bindSigning binds, but the key.
@@ -230,8 +227,8 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 	g := &o.vuln
 	run := &gateRun{now: time.Now()}
 	if g.vsaPath == "" {
-		if n := changedFlag(cmd, append([]string{"vsa-key", "vsa-resource-uri"}, signingFlagNames...)...); n != "" {
-			return nil, usageError(fmt.Errorf("%s is a flag of --vsa", n), "add --vsa OUT to write a signed verification summary, or drop "+n)
+		if _, err := a.checkVSA(ctx, cmd, o, args); err != nil {
+			return nil, err
 		}
 	}
 	what := "--vsa"
@@ -295,29 +292,45 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 			run.vexSum = append(run.vexSum, hex.EncodeToString(sum[:]))
 		}
 	}
-	if g.vsaPath != "" {
-		if len(args) != 1 {
-			return nil, usageError(fmt.Errorf("--vsa summarises the verification of one ARTIFACT, but %d were given", len(args)), "run verify once per artifact")
-		}
-		if g.vsaResourceURI == "" && (args[0] == "-" || verify.IsDigest(args[0])) {
-			return nil, usageError(errors.New("--vsa of an artifact given by digest or on standard input needs --vsa-resource-uri URI"))
-		}
-		if g.vsaResourceURI != "" {
-			if u, err := url.Parse(g.vsaResourceURI); err != nil || !u.IsAbs() {
-				return nil, usageError(fmt.Errorf("--vsa-resource-uri %q is not an absolute URI", g.vsaResourceURI), "for example pkg:npm/app@1.0.0 or https://example.com/app.tgz")
-			}
-		}
-		if err := atomicfile.CheckTarget(g.vsaPath); err != nil {
-			return nil, usageError(fmt.Errorf("--vsa: %w", err), "name a new or regular file with --vsa OUT")
-		}
-		g.vsaSign.trust = o.trust
-		s, _, err := a.newSigner(ctx, &g.vsaSign)
-		if err != nil {
-			return nil, err
-		}
-		run.vsa = s
+	s, err := a.checkVSA(ctx, cmd, o, args)
+	if err != nil {
+		return nil, err
 	}
+	run.vsa = s
 	return run, nil
+}
+
+// checkVSA checks the summary's flags (--vsa and its signing flags) and
+// makes its signer, before anything is verified: nil when no summary is
+// asked for. verify by flags and verify --policy share it.
+func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) (*sign.Signer, error) {
+	g := &o.vuln
+	if g.vsaPath == "" {
+		if n := changedFlag(cmd, append([]string{"vsa-key", "vsa-resource-uri"}, signingFlagNames...)...); n != "" {
+			return nil, usageError(fmt.Errorf("%s is a flag of --vsa", n), "add --vsa OUT to write a signed verification summary, or drop "+n)
+		}
+		return nil, nil
+	}
+	if len(args) != 1 {
+		return nil, usageError(fmt.Errorf("--vsa summarises the verification of one ARTIFACT, but %d were given", len(args)), "run verify once per artifact")
+	}
+	if g.vsaResourceURI == "" && (args[0] == "-" || verify.IsDigest(args[0])) {
+		return nil, usageError(errors.New("--vsa of an artifact given by digest or on standard input needs --vsa-resource-uri URI"))
+	}
+	if g.vsaResourceURI != "" {
+		if u, err := url.Parse(g.vsaResourceURI); err != nil || !u.IsAbs() {
+			return nil, usageError(fmt.Errorf("--vsa-resource-uri %q is not an absolute URI", g.vsaResourceURI), "for example pkg:npm/app@1.0.0 or https://example.com/app.tgz")
+		}
+	}
+	if err := atomicfile.CheckTarget(g.vsaPath); err != nil {
+		return nil, usageError(fmt.Errorf("--vsa: %w", err), "name a new or regular file with --vsa OUT")
+	}
+	g.vsaSign.trust = o.trust
+	s, _, err := a.newSigner(ctx, &g.vsaSign)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // gateTarget verifies every bundle that covers t and lets the gate decide
@@ -533,9 +546,6 @@ func (a *app) writeVSA(ctx context.Context, o *verifyOptions, run *gateRun, t ta
 	if err != nil {
 		return nil, err
 	}
-	if o.vuln.vsaPolicy != nil {
-		ref = *o.vuln.vsaPolicy
-	}
 	passed := out.Err == nil
 	var inputs []*source.Bundle
 	seen := map[*source.Bundle]bool{}
@@ -557,8 +567,8 @@ func (a *app) writeVSA(ctx context.Context, o *verifyOptions, run *gateRun, t ta
 	return a.signVSA(ctx, o.vuln.vsaPath, run.vsa, vsaInput{target: t, resourceURI: o.vuln.vsaResourceURI, policy: ref, inputs: inputs, passed: passed, levels: levels, effective: policy})
 }
 
-// vsaInput is one summary to sign: a --policy file would give its own
-// policy reference instead of the flags'.
+// vsaInput is one summary to sign: verify by flags (writeVSA) and verify
+// --policy (writePolicyVSA) each say what was verified, and how.
 type vsaInput struct {
 	target      target
 	resourceURI string
