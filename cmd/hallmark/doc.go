@@ -191,7 +191,7 @@ rule that fails is reported, expected against actual, not only the first:
 	hallmark verify --policy POLICY.yaml [--bundle B]... [--bundle-dir D] ARTIFACT...
 	hallmark policy lint POLICY.yaml
 	hallmark policy schema
-	hallmark policy init --from BUNDLE... [-o policy.yaml]
+	hallmark policy init --from BUNDLE... [--output-file policy.yaml]
 
 Every bundle given is verified once (a JSONL file counts as many; an
 attestation without its artifact, its subjects compared by the policy; a
@@ -259,7 +259,9 @@ replaces the policy's trust roots.
 'policy schema', CEL type-checked, signers defined, MATCH FROM a step, no
 step unreachable). 'policy init' verifies the bundles it is given and writes
 a policy pinning exactly their signers, predicate types, claims and links
-(chained with MATCH), with REVIEW comments on what to widen.
+(chained with MATCH), with REVIEW comments on what to widen, to standard
+output or --output-file FILE (atomically); --output json prints
+{"schemaVersion", "policy" (the YAML text), "learned", "skipped"}.
 
 A signed policy ('hallmark sign POLICY.yaml') is verified before it is used:
 --policy-bundle B with --policy-identity and --policy-issuer, or

@@ -24,14 +24,15 @@ import (
 )
 
 type policyInitOptions struct {
-	from  []string
-	trust trustFlags
+	from    []string
+	outFile string
+	trust   trustFlags
 }
 
 func (a *app) policyInitCommand() *cobra.Command {
 	o := &policyInitOptions{}
 	cmd := &cobra.Command{
-		Use:   "init --from BUNDLE... [-o policy.yaml]",
+		Use:   "init --from BUNDLE... [--output-file policy.yaml]",
 		Short: "Write a starting policy that pins the signers and attestations of bundles",
 		Long: `Write a starting policy from attestation bundles: each distinct signer
 (identity, issuer, GitHub repository, workflow and ref, exactly as seen), each
@@ -40,29 +41,40 @@ products are pinned by name, chained with MATCH where one step's products are
 the next one's materials. Every bundle is verified first (any signer, under
 --trusted-root or the default roots): nothing unverified is pinned.
 
-The policy is written to -o FILE (atomically; default standard output), with
-comments saying what to review: it accepts exactly what the bundles show,
-and later releases (another tag, another file name) need the pins widened.
-Key-signed bundles and plain signatures are skipped with a warning.`,
-		Example: `  hallmark policy init --from build.link.sigstore.json --from app.pkg.provenance.sigstore.json -o policy.yaml
+The policy (YAML) is written to standard output, or to --output-file FILE
+(atomically: never a partial file), with comments saying what to review: it
+accepts exactly what the bundles show, and later releases (another tag,
+another file name) need the pins widened. --output json writes instead
+{"schemaVersion", "policy" (the YAML text), "learned" (the bundles pinned),
+"skipped" (bundle and reason)}. Key-signed bundles and plain signatures are
+skipped with a warning.`,
+		Example: `  hallmark policy init --from build.link.sigstore.json --from app.pkg.provenance.sigstore.json --output-file policy.yaml
   hallmark policy lint policy.yaml
   hallmark verify --policy policy.yaml --bundle-dir bundles/ app.pkg`,
 		Args: cobra.NoArgs,
-		// -o names the file here: the policy is YAML, whatever --output.
-		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			out := ""
-			if cmd.Flags().Changed("output") {
-				out = a.output
-			}
-			a.output = "text"
-			return a.runPolicyInit(cmd.Context(), o, out)
+			return a.runPolicyInit(cmd.Context(), o)
 		}),
 	}
 	cmd.Flags().StringArrayVar(&o.from, "from", nil, "an attestation bundle `FILE` (or JSONL of bundles) to learn from; repeatable")
+	cmd.Flags().StringVar(&o.outFile, "output-file", "", "write the policy to `FILE` (atomically) instead of standard output")
 	o.trust.bind(cmd.Flags())
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
+}
+
+// policyInitReport is policy init --output json.
+type policyInitReport struct {
+	SchemaVersion string `json:"schemaVersion"`
+	// Policy is the policy written, as YAML text.
+	Policy  string              `json:"policy"`
+	Learned []string            `json:"learned"`
+	Skipped []policyInitSkipped `json:"skipped"`
+}
+
+type policyInitSkipped struct {
+	Bundle string `json:"bundle"`
+	Reason string `json:"reason"`
 }
 
 // observed is one verified attestation.
@@ -78,7 +90,17 @@ type observedLink struct {
 	materials, products map[string]map[string]string
 }
 
-func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions, out string) error {
+func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions) error {
+	if o.outFile != "" {
+		if err := atomicfile.CheckTarget(o.outFile); err != nil {
+			return usageError(fmt.Errorf("--output-file: %w", err), "name a new or regular file with --output-file FILE")
+		}
+	}
+	rep := policyInitReport{SchemaVersion: "1", Learned: []string{}, Skipped: []policyInitSkipped{}}
+	skip := func(origin, reason, hint string) {
+		a.warnf("%s: %s: skipped%s", termtext.Quote(origin), reason, hint)
+		rep.Skipped = append(rep.Skipped, policyInitSkipped{Bundle: origin, Reason: reason})
+	}
 	var bundles []*source.Bundle
 	for _, p := range o.from {
 		bs, err := source.ReadFile(ctx, p)
@@ -102,11 +124,11 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions, out strin
 	var obs []*observed
 	for _, b := range bundles {
 		if b.Bundle.GetDsseEnvelope() == nil {
-			a.warnf("%s: a plain signature, not an attestation: skipped (add an artifacts entry with predicateType: signature by hand)", termtext.Quote(b.Origin))
+			skip(b.Origin, "a plain signature, not an attestation", " (add an artifacts entry with predicateType: signature by hand)")
 			continue
 		}
 		if vc, err := b.Bundle.VerificationContent(); err == nil && vc.Certificate() == nil {
-			a.warnf("%s: signed with a key: skipped (add a signer with key: FILE.pub by hand)", termtext.Quote(b.Origin))
+			skip(b.Origin, "signed with a key", " (add a signer with key: FILE.pub by hand)")
 			continue
 		}
 		var res *verify.Result
@@ -119,9 +141,10 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions, out strin
 			return err
 		}
 		if res.Statement == nil || res.Signer == nil {
-			a.warnf("%s: no in-toto statement: skipped", termtext.Quote(b.Origin))
+			skip(b.Origin, "no in-toto statement", "")
 			continue
 		}
+		rep.Learned = append(rep.Learned, b.Origin)
 		ob := &observed{origin: b.Origin, res: res}
 		if res.Statement.PredicateType == attest.TypeLink {
 			ob.link = readLink(res.Statement)
@@ -136,14 +159,24 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions, out strin
 	if _, err := policy.Parse(ctx, text, policy.Options{File: "generated"}); err != nil {
 		return fmt.Errorf("internal error: the generated policy does not parse: %w", err)
 	}
-	if out == "" {
+	if a.output == "json" {
+		rep.Policy = string(text)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		text = buf.Bytes()
+	}
+	if o.outFile == "" {
 		_, err := a.stdio.Out.Write(text)
 		return err
 	}
-	if err := atomicfile.Write(out, text, 0o644); err != nil {
+	if err := atomicfile.Write(o.outFile, text, 0o644); err != nil {
 		return err
 	}
-	a.verbosef("wrote %s", termtext.Quote(out))
+	a.verbosef("wrote %s", termtext.Quote(o.outFile))
 	return nil
 }
 

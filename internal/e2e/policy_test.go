@@ -193,7 +193,7 @@ func TestPolicy(t *testing.T) {
 	t.Run("init", func(t *testing.T) {
 		initPol := filepath.Join(good.dir, "init.yaml")
 		in.run(t, exitOK, "hallmark", "policy", "init", "--offline", "--trusted-root", in.trustedRoot,
-			"--from", good.build, "--from", good.pkg, "--from", good.provenance, "-o", initPol)
+			"--from", good.build, "--from", good.pkg, "--from", good.provenance, "--output-file", initPol)
 		data := string(read(t, initPol))
 		for _, want := range []string{`san: "builder@example.com"`, `san: "packager@example.com"`, `san: "release@example.com"`,
 			`"MATCH app.tar.gz WITH products FROM build"`, `predicateType: "slsaprovenance1"`, "REVIEW"} {
