@@ -212,7 +212,7 @@ func yq(s string) string {
 	return string(b)
 }
 
-var notName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var notName = lazyRegexp(`[^A-Za-z0-9._-]+`)
 
 // signerKey is what makes two signers one.
 func signerKey(s *verify.Signer) string {
@@ -234,8 +234,8 @@ func signerBaseName(s *verify.Signer) string {
 	} else {
 		n = path.Base(n)
 	}
-	n = strings.Trim(notName.ReplaceAllString(n, "-"), "-.")
-	if n == "" || !regexp.MustCompile(`^[A-Za-z0-9]`).MatchString(n) {
+	n = strings.Trim(notName().ReplaceAllString(n, "-"), "-.")
+	if !validName(n) { // n holds only [A-Za-z0-9._-] here: this checks its first byte
 		n = "signer"
 	}
 	return n
@@ -450,9 +450,9 @@ func chainSteps(obs []*observed) (steps, rest []*observed) {
 	return order, rest
 }
 
-var validStepName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var validStepName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-func validName(s string) bool { return validStepName.MatchString(s) }
+func validName(s string) bool { return validStepName().MatchString(s) }
 
 func sameDigests(a, b map[string]string) bool {
 	common := false

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -94,12 +93,12 @@ func changedFlag(cmd *cobra.Command, names ...string) string {
 }
 
 // ageRE is a duration with leading weeks and days (2w, 7d, 1d12h).
-var ageRE = regexp.MustCompile(`^(?:(\d+)w)?(?:(\d+)d)?(.*)$`)
+var ageRE = lazyRegexp(`^(?:(\d+)w)?(?:(\d+)d)?(.*)$`)
 
 // parseAge reads --max-age: a Go duration (36h, 90m), optionally led by
 // weeks and days (7d, 2w, 1w2d, 1d12h30m). It must be positive.
 func parseAge(s string) (time.Duration, error) {
-	m := ageRE.FindStringSubmatch(strings.TrimSpace(s))
+	m := ageRE().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil || s == "" {
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}

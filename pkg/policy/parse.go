@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
@@ -102,12 +103,12 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 }
 
 // yamlLine is the "yaml: line N:" of a yaml.v3 syntax error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+var yamlLine = lazyRegexp(`^yaml: line (\d+): `)
 
 func yamlError(file string, err error) *Error {
 	msg := err.Error()
 	e := &Error{File: file}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Column = 1
 		msg = msg[len(m[0]):]
@@ -287,7 +288,7 @@ func (d *decoder) atLeastOne(n *yaml.Node, field string, v int) {
 }
 
 // signerName is what a signer may be called: it appears in "N of [a, b]".
-var signerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var signerName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func (d *decoder) signers(n *yaml.Node, field string, p *Policy) {
 	if n.Kind != yaml.MappingNode {
@@ -298,7 +299,7 @@ func (d *decoder) signers(n *yaml.Node, field string, p *Policy) {
 		k, v := n.Content[i], n.Content[i+1]
 		f := field + "." + k.Value
 		switch {
-		case !signerName.MatchString(k.Value):
+		case !signerName().MatchString(k.Value):
 			d.errorf(k, field, "signer name %q must be letters, digits, '.', '_' or '-'", k.Value)
 			continue
 		case p.signers[k.Value] != nil:
@@ -493,7 +494,7 @@ func (d *decoder) predicateType(n *yaml.Node, field string, signatureOK bool) st
 }
 
 // thresholdText is "N of [a, b, ...]".
-var thresholdText = regexp.MustCompile(`^\s*(\d+)\s+of\s+\[([^\]]*)\]\s*$`)
+var thresholdText = lazyRegexp(`^\s*(\d+)\s+of\s+\[([^\]]*)\]\s*$`)
 
 // threshold reads "N of [a, b]" or a list of signer names (one of them).
 func (d *decoder) threshold(n *yaml.Node, field string) Threshold {
@@ -509,7 +510,7 @@ func (d *decoder) threshold(n *yaml.Node, field string) Threshold {
 			}
 		})
 	case yaml.ScalarNode:
-		m := thresholdText.FindStringSubmatch(n.Value)
+		m := thresholdText().FindStringSubmatch(n.Value)
 		if m == nil {
 			d.errorf(n, field, "expected \"N of [signer, ...]\" or a list of signer names, found %s", kind(n))
 			return t
@@ -543,7 +544,8 @@ func (d *decoder) threshold(n *yaml.Node, field string) Threshold {
 	return t
 }
 
-var ruleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+// ruleName is what a rule may be called: the pattern of signer names.
+var ruleName = signerName
 
 func (d *decoder) rules(n *yaml.Node, field string) []*Rule {
 	var out []*Rule
@@ -556,7 +558,7 @@ func (d *decoder) rules(n *yaml.Node, field string) []*Rule {
 				d.str(v, f, &r.Name)
 				switch {
 				case r.Name == "":
-				case !ruleName.MatchString(r.Name):
+				case !ruleName().MatchString(r.Name):
 					d.errorf(v, f, "rule name %q must be letters, digits, '.', '_' or '-'", r.Name)
 				case names[r.Name]:
 					d.errorf(v, f, "rule %q defined twice here", r.Name)
@@ -587,7 +589,7 @@ func (d *decoder) step(n *yaml.Node, field string) *Step {
 	d.fields(n, field, map[string]func(*yaml.Node, string){
 		"name": func(v *yaml.Node, f string) {
 			d.str(v, f, &s.Name)
-			if s.Name != "" && !signerName.MatchString(s.Name) {
+			if s.Name != "" && !signerName().MatchString(s.Name) {
 				d.errorf(v, f, "step name %q must be letters, digits, '.', '_' or '-'", s.Name)
 			}
 		},
@@ -812,4 +814,10 @@ const attestLinkType = attest.TypeLink
 
 func isProvenance(t string) bool {
 	return t == verify.PredicateSLSAProvenance02 || t == attest.TypeSLSAProvenance1
+}
+
+// lazyRegexp returns expr compiled the first time it is called: a command
+// that never reads a policy file does not pay for its patterns at start-up.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
