@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,7 +126,8 @@ func wantRules(t *testing.T, stderr string, want ...string) {
 // signed by another identity, a threshold not met and a false CEL rule over
 // the provenance each fail naming the rule, all of one bad run together;
 // policy init pins the chain and refuses another identity's; a signed
-// policy is verified before it is used.
+// policy is verified before it is used, and --vsa summarises the run with
+// the signed policy's digest.
 func TestPolicy(t *testing.T) {
 	in := stack(t)
 	good := in.chain(t, "builder@example.com", "packager@example.com")
@@ -221,6 +224,26 @@ func TestPolicy(t *testing.T) {
 		_, stderr := in.run(t, exitRejected, "hallmark", append(args, "--policy-identity", "someone-else@example.com", good.art)...)
 		if !strings.Contains(stderr, "does not verify") {
 			t.Errorf("stderr:\n%s", stderr)
+		}
+		// Summarised: the policy digest is that of the bytes its bundle
+		// verified; the provenance of app.pkg (a local build) is level 1.
+		vsa := filepath.Join(good.dir, "app.pkg.vsa.json")
+		in.run(t, exitOK, "hallmark", "verify", "--trusted-root", in.trustedRoot, "--policy", pol, "--policy-bundle", pb,
+			"--policy-issuer", in.issuer, "--policy-identity", "policy-owner@example.com",
+			"--bundle", good.build, "--bundle", good.pkg, "--bundle", good.provenance,
+			"--vsa", vsa, "--identity-token", in.token(t, signer), "--signing-config", in.signingConfig, good.art)
+		in.run(t, exitOK, "hallmark", "verify", "--offline", "--trusted-root", in.trustedRoot, "--certificate-identity", signer,
+			"--certificate-oidc-issuer", in.issuer, "--type", "vsa", "--bundle", vsa, good.art)
+		st := statementOf(t, vsa)
+		sum := sha256.Sum256(read(t, pol))
+		for path, want := range map[string]any{"predicate.policy.digest.sha256": hex.EncodeToString(sum[:]), "predicate.policy.uri": pol,
+			"predicate.verificationResult": "PASSED", "predicate.verifiedLevels.0": "SLSA_BUILD_LEVEL_1"} {
+			if got := jsonAt(t, st, path); got != want {
+				t.Errorf("the summary's %s = %v, want %v", path, got, want)
+			}
+		}
+		if got := len(jsonAt(t, st, "predicate.inputAttestations").([]any)); got != 3 {
+			t.Errorf("the summary has %d inputAttestations, want the chain's 3", got)
 		}
 		// The policy changed after it was signed.
 		write(t, pol, append(read(t, pol), []byte("# edited\n")...))

@@ -20,7 +20,9 @@ import (
 // too old by its TSA timestamp; a high finding fails --fail-on high, and a
 // VEX not_affected statement about the scanned file lets it pass. The
 // verify is summarised in a keyless SLSA verification summary, which then
-// verifies by itself. The scan data is the repository's own small OSV
+// verifies by itself; the same gate written as a policy file's CEL rules
+// passes and fails alike, and its --vsa names the policy file by its
+// sha256. The scan data is the repository's own small OSV
 // database and lockfile (testdata/demo).
 func TestScanGate(t *testing.T) {
 	in := stack(t)
@@ -123,6 +125,61 @@ func TestScanGate(t *testing.T) {
 	}
 	hm(exitOK, "verify", "--offline", "--trusted-root", in.trustedRoot, "--certificate-identity", signer, "--certificate-oidc-issuer", in.issuer,
 		"--type", "https://slsa.dev/verification_summary/v1", "--bundle", "gate.vsa.json", "app/package-lock.json")
+
+	// The same gate as a policy file's CEL rules over the verified
+	// timestamps and the findings, summarised by --vsa: the summary's policy
+	// is the file and the sha256 of its bytes.
+	gatePolicy := func(name, levels string) []byte {
+		text := fmt.Appendf(nil, `version: 1
+signers:
+  scanner: {issuer: %q, san: %q}
+artifacts:
+  - name: "**"
+    attestations:
+      - predicateType: vuln
+        signers: "1 of [scanner]"
+        rules:
+          - name: fresh
+            cel: timestamps.exists(t, now - t.time < duration("1h"))
+          - name: no-%s
+            cel: '!predicate.scanner.result.exists(r, r.severity.exists(s, s.method == "level" && s.score in [%s]))'
+`, in.issuer, signer, name, levels)
+		write(t, filepath.Join(dir, name+".policy.yaml"), text)
+		return text
+	}
+	policyVSA := func(want int, name string, text []byte) map[string]any {
+		t.Helper()
+		out := name + ".vsa.json"
+		hm(want, "verify", "--trusted-root", in.trustedRoot, "--policy", name+".policy.yaml", "--bundle", "scan.sigstore.json",
+			"--vsa", out, "--identity-token", in.token(t, signer), "--signing-config", in.signingConfig, "app/package-lock.json")
+		checkBundle(t, filepath.Join(dir, out))
+		hm(exitOK, "verify", "--offline", "--trusted-root", in.trustedRoot, "--certificate-identity", signer, "--certificate-oidc-issuer", in.issuer,
+			"--type", "https://slsa.dev/verification_summary/v1", "--bundle", out, "app/package-lock.json")
+		vsa := statementOf(t, filepath.Join(dir, out))
+		sum := sha256.Sum256(text)
+		if got := jsonAt(t, vsa, "predicate.policy.digest.sha256"); got != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: policy digest %v, want the policy file's sha256 %x", out, got, sum)
+		}
+		if got := jsonAt(t, vsa, "predicate.policy.uri"); got != name+".policy.yaml" {
+			t.Errorf("%s: policy uri %v", out, got)
+		}
+		if got := jsonAt(t, vsa, "predicate.inputAttestations.0.uri"); got != "scan.sigstore.json" {
+			t.Errorf("%s: inputAttestations %v", out, got)
+		}
+		return vsa
+	}
+	crit := gatePolicy("critical", `"critical"`)
+	if got := jsonAt(t, policyVSA(exitOK, "critical", crit), "predicate.verificationResult"); got != "PASSED" {
+		t.Errorf("the policy gate at critical: verificationResult %v", got)
+	}
+	high := gatePolicy("high", `"high", "critical"`)
+	if got := jsonAt(t, policyVSA(exitRejected, "high", high), "predicate.verificationResult"); got != "FAILED" {
+		t.Errorf("the policy gate at high: verificationResult %v", got)
+	}
+	r = hm(exitRejected, "verify", "--offline", "--trusted-root", in.trustedRoot, "--policy", "high.policy.yaml", "--bundle", "scan.sigstore.json", "app/package-lock.json")
+	if !strings.Contains(r.stderr, "rules.no-high") || strings.Contains(r.stderr, "rules.fresh") {
+		t.Errorf("the policy gate at high said:\n%s", r.stderr)
+	}
 }
 
 func mkdirAll(t *testing.T, dir string) {
