@@ -242,9 +242,11 @@ at the end is allowed. Every step but the last must feed a later one.
 CEL rules see subject, predicateType, predicate, signer (kind, identity,
 san, issuer, keyFingerprint, github: repository, ref, digest, trigger,
 workflow, runnerEnvironment, ...), now and timestamps (the bundle's verified
-timestamps: kind, uri, time), so a scan gate is a policy too:
+timestamps: kind, uri, time), so a scan gate is a policy too: over a vuln
+attestation ('scan --attest'), --max-age 7d and --fail-on high are
 
 	cel: timestamps.exists(t, now - t.time < duration("168h"))
+	cel: '!predicate.scanner.result.exists(r, r.severity.exists(s, s.method == "level" && s.score in ["high", "critical"]))'
 
 Text output lists each failed rule with its place in the file, expected and
 actual, and the bundles refused; --output json prints {"schemaVersion",

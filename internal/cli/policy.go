@@ -23,6 +23,18 @@ a supply chain chain together (steps, an in-toto layout), and which trust root
 and evidence thresholds apply (trust). 'hallmark verify --policy FILE' checks
 bundles against it and reports every rule that fails.
 
+The scan gate of 'verify --type vuln --max-age --fail-on' is two CEL rules
+over a vuln attestation ('hallmark scan --attest'): its verified timestamps,
+and its findings' severity levels:
+
+  - name: fresh
+    cel: timestamps.exists(t, now - t.time < duration("168h"))
+  - name: no-high
+    cel: '!predicate.scanner.result.exists(r, r.severity.exists(s, s.method == "level" && s.score in ["high", "critical"]))'
+
+'verify --policy FILE --vsa OUT' writes a signed SLSA verification summary
+of the run, whose policy is FILE and the sha256 of its bytes.
+
 Exit codes: 0 ok, 1 could not complete, 2 the policy (or the command line) is
 wrong, 3 rejected.`,
 	}

@@ -117,7 +117,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			if o.policy.set() {
 				if fl := changedFlag(cmd, "max-age", "max-age-at", "fail-on", "vex"); fl != "" {
 					return usageError(fmt.Errorf("%s does not combine with --policy", fl),
-						"write the scan gate as a CEL rule of the policy file (see 'hallmark help verify'), or verify without --policy")
+						"write the scan gate as CEL rules of the policy file (see 'hallmark policy --help'), or verify without --policy")
 				}
 				return a.runVerifyPolicy(cmd.Context(), cmd, o, args)
 			}
