@@ -270,13 +270,15 @@ A signed policy ('hallmark sign POLICY.yaml') is verified before it is used:
 --policy-key FILE, under verify's trust flags; a policy whose bundle does
 not verify is exit 3.
 
---vsa OUT with --policy (one ARTIFACT) writes a signed SLSA verification
-summary of the policy run: policy is the policy file's path and the sha256
-of its exact bytes (those --policy-bundle verified), inputAttestations the
-bundles the rules rest on (every bundle given when the policy rejected),
-verificationResult PASSED or FAILED (exit 0 or 3; none when verify could
-not complete), verifiedLevels those of the artifact's SLSA provenance among
-the inputs. The scan gate's flags (--max-age, --fail-on, --vex) are refused
+--vsa OUT with --policy writes a signed SLSA verification summary of the
+policy run for each artifact (one: a bundle; several: JSONL, one bundle a
+line in argument order; none when verify could not complete): policy is the
+policy file's path and the sha256 of its exact bytes (those --policy-bundle
+verified), verificationResult PASSED when every rule about the artifact and
+every step rule passed (with one artifact, exactly when verify exits 0) or
+FAILED, inputAttestations the bundles those rules rest on (every bundle
+given on FAILED), verifiedLevels those of the artifact's SLSA provenance
+among them. The scan gate's flags (--max-age, --fail-on, --vex) are refused
 with --policy: write the gate as a CEL rule.
 
 	hallmark verify --policy policy.yaml --bundle-dir attestations/ \

@@ -33,7 +33,8 @@ and its findings' severity levels:
     cel: '!predicate.scanner.result.exists(r, r.severity.exists(s, s.method == "level" && s.score in ["high", "critical"]))'
 
 'verify --policy FILE --vsa OUT' writes a signed SLSA verification summary
-of the run, whose policy is FILE and the sha256 of its bytes.
+of the run for each artifact (several: JSONL), whose policy is FILE and the
+sha256 of its bytes.
 
 Exit codes: 0 ok, 1 could not complete, 2 the policy (or the command line) is
 wrong, 3 rejected.`,

@@ -71,8 +71,9 @@ type policyVerifyReport struct {
 	// were checked over.
 	Attestations []policyAttestation `json:"attestations"`
 	Refused      []verify.Refusal    `json:"refused,omitempty"`
-	// VSA is the verification summary written (--vsa).
-	VSA *vsaReport `json:"vsa,omitempty"`
+	// VSA are the verification summaries written (--vsa), one per
+	// artifact.
+	VSA []*vsaReport `json:"vsa,omitempty"`
 }
 
 type policyAttestation struct {
@@ -99,7 +100,7 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 		return usageError(errors.New("--policy-bundle needs who must have signed the policy"),
 			"pass --policy-identity and --policy-issuer, or --policy-key FILE")
 	}
-	vsa, err := a.checkVSA(ctx, cmd, o, args)
+	vsa, err := a.checkVSA(ctx, cmd, o, args, true)
 	if err != nil {
 		return err
 	}
@@ -152,53 +153,68 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	}
 	pr := &policyVerifyReport{Report: rep, Artifacts: in.Artifacts, Refused: refused, Attestations: attestationsOf(results)}
 	if vsa != nil {
-		if pr.VSA, err = a.writePolicyVSA(ctx, o, vsa, data, targets[0], rep, results, bundles); err != nil {
+		if pr.VSA, err = a.writePolicyVSAs(ctx, o, vsa, data, targets, rep, results, bundles); err != nil {
 			return err
 		}
 	}
 	return a.reportPolicy(pr)
 }
 
-// writePolicyVSA signs and writes the verification summary of a policy
-// run over one artifact: the policy is the file's path and the sha256 of
-// the very bytes verified (--policy-bundle) and parsed; the inputs are the
-// bundles the passed rules rest on, or every bundle given when the policy
-// rejected; the levels are those of the SLSA provenance of the artifact
-// among the inputs (none on failure).
-func (a *app) writePolicyVSA(ctx context.Context, o *verifyOptions, s *sign.Signer, data []byte, t target, rep *policy.Report,
-	results []*verify.Result, bundles []*source.Bundle) (*vsaReport, error) {
+// writePolicyVSAs signs a verification summary of the policy run for each
+// artifact and writes them to --vsa OUT (one bundle, or JSONL for several):
+// the policy is the file's path and the sha256 of the very bytes verified
+// (--policy-bundle) and parsed; an artifact PASSED when every rule about it
+// and every rule about no artifact in particular (the steps) passed, its
+// inputs then being the bundles those rules rest on; otherwise FAILED, its
+// inputs every bundle given. The levels are those of the artifact's SLSA
+// provenance among its inputs.
+func (a *app) writePolicyVSAs(ctx context.Context, o *verifyOptions, s *sign.Signer, data []byte, targets []target, rep *policy.Report,
+	results []*verify.Result, bundles []*source.Bundle) ([]*vsaReport, error) {
 	sum := sha256.Sum256(data)
-	in := vsaInput{
-		target:      t,
-		resourceURI: o.vuln.vsaResourceURI,
-		policy:      attest.ResourceRef{URI: o.policy.path, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}},
-		passed:      rep.Passed,
-	}
-	used := map[string]bool{}
-	for _, oc := range rep.Outcomes {
-		for _, b := range oc.Bundles {
-			used[b] = true
-		}
-	}
-	seen := map[string]bool{}
-	for _, b := range bundles {
-		if seen[b.Origin] || rep.Passed && !used[b.Origin] {
-			continue
-		}
-		seen[b.Origin] = true
-		in.inputs = append(in.inputs, b)
-	}
-	if rep.Passed {
-		for _, r := range results {
-			if !used[r.Bundle] || !aboutDigest(r.Statement, t.digests) {
+	ref := attest.ResourceRef{URI: o.policy.path, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}}
+	var vs []*signedVSA
+	for _, t := range targets {
+		in := vsaInput{target: t, resourceURI: o.vuln.vsaResourceURI, policy: ref, passed: true}
+		used := map[string]bool{}
+		own := 0 // the rules about this artifact: never PASSED on none
+		for _, oc := range rep.Outcomes {
+			if oc.Artifact != "" && oc.Artifact != t.arg {
 				continue
 			}
-			if l := slsaLevels(r); len(l) > 0 && (len(in.levels) == 0 || l[0] > in.levels[0]) {
-				in.levels = l
+			if oc.Artifact != "" {
+				own++
+			}
+			in.passed = in.passed && oc.Passed
+			for _, b := range oc.Bundles {
+				used[b] = true
 			}
 		}
+		in.passed = in.passed && own > 0 && (rep.Passed || len(targets) > 1)
+		seen := map[string]bool{}
+		for _, b := range bundles {
+			if seen[b.Origin] || in.passed && !used[b.Origin] {
+				continue
+			}
+			seen[b.Origin] = true
+			in.inputs = append(in.inputs, b)
+		}
+		if in.passed {
+			for _, r := range results {
+				if !used[r.Bundle] || !aboutDigest(r.Statement, t.digests) {
+					continue
+				}
+				if l := slsaLevels(r); len(l) > 0 && (len(in.levels) == 0 || l[0] > in.levels[0]) {
+					in.levels = l
+				}
+			}
+		}
+		v, err := a.signVSA(ctx, s, in)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
 	}
-	return a.signVSA(ctx, o.vuln.vsaPath, s, in)
+	return a.writeVSAs(ctx, o.vuln.vsaPath, vs)
 }
 
 // aboutDigest reports whether one of the statement's subjects has one of

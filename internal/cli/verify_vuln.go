@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -55,7 +56,7 @@ func (g *gateOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&g.maxAgeAt, "max-age-at", "", "measure --max-age at `TIME` (RFC 3339) instead of now; not before now, so it only makes the gate stricter")
 	f.StringVar(&g.failOn, "fail-on", "", "with --type vuln: reject findings at or above `LEVEL` (low, medium, high or critical; default any) that no --vex statement covers")
 	f.StringArrayVar(&g.vexFiles, "vex", nil, "with --type vuln: an OpenVEX `FILE` whose not_affected and fixed statements about the artifact (by its sha-256) cover findings (repeatable)")
-	f.StringVar(&g.vsaPath, "vsa", "", "write a signed SLSA verification summary of this verify (PASSED or FAILED) to the bundle `OUT`; one ARTIFACT")
+	f.StringVar(&g.vsaPath, "vsa", "", "write a signed SLSA verification summary of this verify (PASSED or FAILED) to the bundle `OUT`; one ARTIFACT, or with --policy one summary per artifact (several: JSONL)")
 	f.StringVar(&g.vsaResourceURI, "vsa-resource-uri", "", "the summary's resourceUri, the artifact as its consumers know it (a `URI`; default pkg:generic/NAME?checksum=sha256:HEX)")
 	g.vsaSign.bindSigning(cmd, "vsa-key", "sign the --vsa summary with this PEM private key `FILE` instead of keyless")
 	prefixUsage(cmd, "with --vsa: ", signingFlagNames...)
@@ -226,7 +227,7 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 	g := &o.vuln
 	run := &gateRun{now: time.Now()}
 	if g.vsaPath == "" {
-		if _, err := a.checkVSA(ctx, cmd, o, args); err != nil {
+		if _, err := a.checkVSA(ctx, cmd, o, args, false); err != nil {
 			return nil, err
 		}
 	}
@@ -291,7 +292,7 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 			run.vexSum = append(run.vexSum, hex.EncodeToString(sum[:]))
 		}
 	}
-	s, err := a.checkVSA(ctx, cmd, o, args)
+	s, err := a.checkVSA(ctx, cmd, o, args, false)
 	if err != nil {
 		return nil, err
 	}
@@ -301,8 +302,9 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 
 // checkVSA checks the summary's flags (--vsa and its signing flags) and
 // makes its signer, before anything is verified: nil when no summary is
-// asked for. verify by flags and verify --policy share it.
-func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) (*sign.Signer, error) {
+// asked for. verify by flags (one ARTIFACT) and verify --policy (many:
+// one summary per artifact) share it.
+func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string, many bool) (*sign.Signer, error) {
 	g := &o.vuln
 	if g.vsaPath == "" {
 		if n := changedFlag(cmd, append([]string{"vsa-key", "vsa-resource-uri"}, signingFlagNames...)...); n != "" {
@@ -310,11 +312,16 @@ func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions
 		}
 		return nil, nil
 	}
-	if len(args) != 1 {
+	switch {
+	case len(args) != 1 && !many:
 		return nil, usageError(fmt.Errorf("--vsa summarises the verification of one ARTIFACT, but %d were given", len(args)), "run verify once per artifact")
+	case len(args) > 1 && g.vsaResourceURI != "":
+		return nil, usageError(fmt.Errorf("--vsa-resource-uri names one artifact, but %d were given", len(args)), "drop --vsa-resource-uri (each summary names its artifact pkg:generic/NAME?checksum=...), or verify one artifact")
 	}
-	if g.vsaResourceURI == "" && (args[0] == "-" || verify.IsDigest(args[0])) {
-		return nil, usageError(errors.New("--vsa of an artifact given by digest or on standard input needs --vsa-resource-uri URI"))
+	for _, arg := range args {
+		if g.vsaResourceURI == "" && (arg == "-" || verify.IsDigest(arg)) {
+			return nil, usageError(errors.New("--vsa of an artifact given by digest or on standard input needs --vsa-resource-uri URI"), "verify it alone with --vsa-resource-uri URI")
+		}
 	}
 	if g.vsaResourceURI != "" {
 		if u, err := url.Parse(g.vsaResourceURI); err != nil || !u.IsAbs() {
@@ -525,6 +532,7 @@ const vsaFlagsPolicyURI = "https://github.com/hallmark-dev/hallmark/verify-flags
 // vsaReport is what --output json says of the summary written.
 type vsaReport struct {
 	Bundle             string         `json:"bundle"`
+	Artifact           string         `json:"artifact"`
 	VerificationResult string         `json:"verificationResult"`
 	VerifiedLevels     []string       `json:"verifiedLevels"`
 	PolicyURI          string         `json:"policyUri"`
@@ -563,7 +571,15 @@ func (a *app) writeVSA(ctx context.Context, o *verifyOptions, run *gateRun, t ta
 	if passed {
 		levels = slsaLevels(out.Result)
 	}
-	return a.signVSA(ctx, o.vuln.vsaPath, run.vsa, vsaInput{target: t, resourceURI: o.vuln.vsaResourceURI, policy: ref, inputs: inputs, passed: passed, levels: levels, effective: policy})
+	v, err := a.signVSA(ctx, run.vsa, vsaInput{target: t, resourceURI: o.vuln.vsaResourceURI, policy: ref, inputs: inputs, passed: passed, levels: levels, effective: policy})
+	if err != nil {
+		return nil, err
+	}
+	reps, err := a.writeVSAs(ctx, o.vuln.vsaPath, []*signedVSA{v})
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
 }
 
 // vsaInput is one summary to sign: verify by flags (writeVSA) and verify
@@ -578,7 +594,16 @@ type vsaInput struct {
 	effective   map[string]any
 }
 
-func (a *app) signVSA(ctx context.Context, path string, s *sign.Signer, in vsaInput) (*vsaReport, error) {
+// signedVSA is a summary signed, not yet written.
+type signedVSA struct {
+	rep    *vsaReport
+	st     *intotov1.Statement
+	res    *sign.Result
+	bundle []byte
+}
+
+// signVSA makes and signs the summary of in; writeVSAs writes it.
+func (a *app) signVSA(ctx context.Context, s *sign.Signer, in vsaInput) (*signedVSA, error) {
 	t := in.target
 	name := t.arg
 	if !verify.IsDigest(name) && name != "-" {
@@ -597,7 +622,7 @@ func (a *app) signVSA(ctx context.Context, path string, s *sign.Signer, in vsaIn
 		Passed:          in.passed,
 		VerifiedLevels:  in.levels,
 	}
-	rep := &vsaReport{Bundle: path, PolicyURI: in.policy.URI, PolicyDigest: "sha256:" + in.policy.Digest["sha256"], EffectivePolicy: in.effective, Inputs: []string{}}
+	rep := &vsaReport{Artifact: t.arg, PolicyURI: in.policy.URI, PolicyDigest: "sha256:" + in.policy.Digest["sha256"], EffectivePolicy: in.effective, Inputs: []string{}}
 	for _, b := range in.inputs {
 		h := sha256.Sum256(b.Raw)
 		sum.Inputs = append(sum.Inputs, attest.ResourceRef{URI: b.Origin, Digest: map[string]string{"sha256": hex.EncodeToString(h[:])}})
@@ -615,7 +640,7 @@ func (a *app) signVSA(ctx context.Context, path string, s *sign.Signer, in vsaIn
 	if err != nil {
 		return nil, err
 	}
-	r, _, err := s.Sign(ctx, sign.Job{Path: name, BundlePath: path, Statement: data})
+	r, bundleJSON, err := s.Sign(ctx, sign.Job{Path: name, Statement: data})
 	if err != nil {
 		return nil, attestError(fmt.Errorf("signing the verification summary: %w", err))
 	}
@@ -626,8 +651,42 @@ func (a *app) signVSA(ctx context.Context, path string, s *sign.Signer, in vsaIn
 			rep.VerifiedLevels = []string{attest.SLSABuildLevel0}
 		}
 	}
-	a.diag("", "verification summary (%s, %s): %s", rep.VerificationResult, strings.Join(rep.VerifiedLevels, ", "), attestLine(st, r))
-	return rep, nil
+	return &signedVSA{rep: rep, st: st, res: r, bundle: bundleJSON}, nil
+}
+
+// writeVSAs writes the summaries to path, atomically: one as a bundle,
+// several as JSONL, one bundle a line in order (verify reads either, and
+// picks an artifact's summary by its digest). Each is then named on
+// stderr, a JSONL one as PATH:LINE.
+func (a *app) writeVSAs(ctx context.Context, path string, vs []*signedVSA) ([]*vsaReport, error) {
+	data := vs[0].bundle
+	if len(vs) > 1 {
+		var buf bytes.Buffer
+		for _, v := range vs {
+			if err := json.Compact(&buf, v.bundle); err != nil {
+				return nil, err
+			}
+			buf.WriteByte('\n')
+		}
+		data = buf.Bytes()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing is written once the caller gave up
+	}
+	if err := sign.WriteBundle(path, data); err != nil {
+		return nil, err
+	}
+	reps := make([]*vsaReport, len(vs))
+	for i, v := range vs {
+		v.rep.Bundle = path
+		if len(vs) > 1 {
+			v.rep.Bundle = fmt.Sprintf("%s:%d", path, i+1)
+		}
+		v.res.Bundle = v.rep.Bundle
+		a.diag("", "verification summary (%s, %s): %s", v.rep.VerificationResult, strings.Join(v.rep.VerifiedLevels, ", "), attestLine(v.st, v.res))
+		reps[i] = v.rep
+	}
+	return reps, nil
 }
 
 // slsaLevels are the SLSA build levels a verified result establishes:
