@@ -44,6 +44,8 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
+	pypi        pypiOptions        // verify only: --preset pypi, see verify_pypi.go
+	lock        lockFlags          // verify only: --lock, see lock.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -81,6 +83,9 @@ no --type, an attestation must be SLSA provenance v1; --type any lifts it.
 
 --preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
 bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
+--preset pypi DIST --provenance FILE --publisher github:OWNER/REPO[/WF] verifies
+a Python distribution's PEP 740 attestations; --lock FILE pins each package's
+signer on first use and refuses a different one later (--update-lock accepts it).
 
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
@@ -101,6 +106,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.preset.name == pypiPreset {
+				return a.runVerifyPyPI(cmd.Context(), o, args)
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
@@ -123,6 +131,8 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
+	o.pypi.bind(cmd)
+	o.lock.bind(cmd)
 	return cmd
 }
 
@@ -229,7 +239,11 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 	}
 	results := a.verifyAll(ctx, v, o, args, jobs)
 	attestationUsage(results)
-	return a.reportVerify(results)
+	results, saveLock, err := a.lockArtifacts(o, results)
+	if err != nil {
+		return err
+	}
+	return a.afterReport(a.reportVerify(results), saveLock)
 }
 
 // verifier turns the policy and trust flags into a Verifier, warning about

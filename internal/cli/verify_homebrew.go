@@ -30,7 +30,7 @@ type presetOptions struct {
 
 func (p *presetOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles)")
+	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles); pypi (PEP 740, --provenance)")
 	f.StringArrayVar(&p.bottleURLs, "bottle-url", nil, "the `URL` a bottle was downloaded from, for its backfill attestation (one per bottle, in order)")
 	for _, n := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
 		"certificate-oidc-issuer-regexp", "signer-workflow", "owner", "signer-repo"} {
@@ -116,13 +116,21 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 	}
 	report := bottleReport{SchemaVersion: verify.SchemaVersion, Preset: preset}
 	worst := ExitOK
+	ls, err := a.openLock(&o.lock)
+	if err != nil {
+		return err
+	}
 	for i, arg := range args {
 		out := verifyBottle(ctx, preset, bottles[i], digests[i], own, back, cands, fetchErr[digests[i]])
+		if _, lerr := ls.record("homebrew", bottles[i].Name, verdictResult(out)); lerr != nil {
+			out = bottleOutcome{Digest: out.Digest, Reason: reasonLockDrift, Message: failureMessage(lerr), err: lerr}
+		}
 		out.Bottle = arg
 		report.Bottles = append(report.Bottles, out)
 		if out.err != nil {
 			worst = max(worst, exitCode(out.err))
 			a.errorf("%s: %s", termtext.Quote(arg), out.Message)
+			a.printLockFailure(out.err)
 			continue
 		}
 		if a.output == "text" {
@@ -133,6 +141,10 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 		if err := a.printJSON(report); err != nil {
 			return err
 		}
+	}
+	if err := ls.save(); err != nil {
+		a.report(err)
+		worst = max(worst, exitCode(err))
 	}
 	if worst == ExitOK {
 		return nil

@@ -164,7 +164,11 @@ func (a *app) runVerifySearched(ctx context.Context, cmd *cobra.Command, o *veri
 	}
 	wg.Wait()
 	a.nameBundles = true
-	return a.reportVerify(outs)
+	outs, saveLock, err := a.lockArtifacts(o, outs)
+	if err != nil {
+		return err
+	}
+	return a.afterReport(a.reportVerify(outs), saveLock)
 }
 
 // verifyTarget tries the bundles that cover t until one verifies.

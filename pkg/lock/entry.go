@@ -95,10 +95,19 @@ func Key(ecosystem, name string) (string, string) {
 // for certificates with only the legacy GitHub extensions, a SAN that is
 // a GitHub workflow URI), else the SAN and issuer.
 func Observe(ecosystem, name string, r *verify.Result) (Entry, error) {
-	if r == nil || !r.Verified || r.Signer == nil || r.Signer.Kind != "certificate" {
+	if r == nil || !r.Verified {
 		return Entry{}, ErrNotKeyless
 	}
-	s := r.Signer
+	return ObserveSigner(ecosystem, name, r.Signer)
+}
+
+// ObserveSigner is Observe of a signer whose signature the caller has
+// verified (a result refused for its identity only, say, to show how it
+// differs from the lock).
+func ObserveSigner(ecosystem, name string, s *verify.Signer) (Entry, error) {
+	if s == nil || s.Kind != "certificate" {
+		return Entry{}, ErrNotKeyless
+	}
 	e := Entry{Issuer: s.Issuer}
 	e.Ecosystem, e.Name = Key(ecosystem, name)
 	gh := s.GitHub
@@ -168,6 +177,11 @@ type Diff struct {
 	Old   string `json:"old"`
 	New   string `json:"new"`
 }
+
+// Compare lists where observed differs from locked, as Check does: every
+// field but the ref by equality, the ref by the locked pattern. Empty when
+// observed matches.
+func Compare(locked, observed Entry) []Diff { return diff(locked, observed) }
 
 // diff lists where observed differs from locked: every field but the ref
 // by equality, the ref by the locked pattern.

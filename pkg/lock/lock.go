@@ -384,6 +384,27 @@ func (e *DriftError) Error() string {
 // Unwrap lets errors.Is(err, ErrDrift) hold.
 func (e *DriftError) Unwrap() error { return ErrDrift }
 
+// CauseDrift is the verify.Cause of a drift refused: the package verified,
+// but its signer is not the one the lock file pinned.
+const CauseDrift verify.Cause = "lock-drift"
+
+// Rejection is the drift as a *verify.RejectedError (CauseDrift, Err the
+// DriftError): every changed field, the locked value expected against the
+// one seen now, so that it is reported like any other refusal.
+func (e *DriftError) Rejection() *verify.RejectedError {
+	r := &verify.RejectedError{Cause: CauseDrift, Err: e,
+		Reason: fmt.Sprintf("the signer of %s package %q differs from the lock file's entry", e.Old.Ecosystem, e.Old.Name)}
+	if e.New == nil {
+		r.Reason = fmt.Sprintf("%s package %q had provenance when the lock file pinned it, and now has none", e.Old.Ecosystem, e.Old.Name)
+		r.Comparisons = []verify.Comparison{{Field: "provenance", Expected: e.Old.String(), Actual: "none"}}
+		return r
+	}
+	for _, d := range e.Diffs {
+		r.Comparisons = append(r.Comparisons, verify.Comparison{Field: d.Field, Expected: fmt.Sprintf("%q (locked)", d.Old), Actual: d.New})
+	}
+	return r
+}
+
 // Check compares an observed entry (see Observe) with the lock: no entry
 // pins it (Pinned), an equal one matches (Matched), another is drift: a
 // *DriftError, or with Options.Update the entry replaced (Updated).

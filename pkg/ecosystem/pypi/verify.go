@@ -219,7 +219,7 @@ type SubjectError struct {
 	Reason string
 }
 
-func (e *SubjectError) Error() string { return ErrSubject.Error() + ": " + e.Reason }
+func (e *SubjectError) Error() string { return e.Reason }
 
 // Unwrap lets errors.Is(err, ErrSubject) hold.
 func (e *SubjectError) Unwrap() error { return ErrSubject }
@@ -267,7 +267,7 @@ func checkStatement(st *verify.Statement, dist Dist) error {
 		return &verify.RejectedError{Cause: verify.CauseNotAttestation, Reason: "the attestation holds no in-toto statement"}
 	}
 	subj := func(reason string, cs ...verify.Comparison) error {
-		return &verify.RejectedError{Cause: verify.CauseStatement, Reason: "the statement does not name the distribution: " + reason,
+		return &verify.RejectedError{Cause: verify.CauseStatement, Reason: ErrSubject.Error(),
 			Comparisons: cs, Err: &SubjectError{Reason: reason}}
 	}
 	if len(st.Subjects) != 1 {
