@@ -35,7 +35,7 @@ func (p *pypiOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&p.provenance, "provenance", nil, "--preset pypi: the PEP 740 provenance or attestation `FILE` of each distribution, in order (default DIST.provenance, DIST.publish.attestation or DIST.attestation)")
 	f.StringVar(&p.publisher, "publisher", "", "--preset pypi: the Trusted Publisher, github:OWNER/REPO[/WORKFLOW], gitlab:NAMESPACE/PROJECT[//PATH], google:EMAIL or email:ADDRESS (optional with a --lock entry)")
-	f.StringVar(&p.publisherIssuer, "publisher-issuer", "", "--preset pypi: the OIDC issuer `URL` of an email: publisher")
+	f.StringVar(&p.publisherIssuer, "publisher-issuer", "", "--preset pypi: the OIDC issuer `URL` of an email: publisher (required), or instead of a github:, gitlab: or google: publisher's own (a GHE.com tenant's)")
 }
 
 // pypiDist is one distribution on the command line and what came of it.
@@ -90,11 +90,9 @@ func (a *app) runVerifyPyPI(ctx context.Context, o *verifyOptions, args []string
 	var pub *pypi.Publisher
 	if o.pypi.publisher != "" {
 		p, err := pypi.ParsePublisher(o.pypi.publisher)
-		if err == nil && p.Kind == pypi.KindEmail {
+		if err == nil && (p.Kind == pypi.KindEmail || o.pypi.publisherIssuer != "") {
 			p.Issuer = o.pypi.publisherIssuer
 			err = p.Validate()
-		} else if err == nil && o.pypi.publisherIssuer != "" {
-			err = errors.New("--publisher-issuer is for email: publishers; the others have their own issuer")
 		}
 		if err != nil {
 			return usageError(fmt.Errorf("--publisher %s: %w", termtext.Quote(o.pypi.publisher), err),
@@ -303,7 +301,7 @@ func choosePublisher(d *pypiDist, given *pypi.Publisher, ls *lockSession) error 
 	var hints []string
 	if p, ok := pypi.FromSigner(d.doc.Signer()); ok {
 		flag := "--publisher " + p.String()
-		if p.Kind == pypi.KindEmail {
+		if p.Issuer != "" {
 			flag += " --publisher-issuer " + p.Issuer
 		}
 		hints = append(hints, fmt.Sprintf("the attestation's certificate (not verified yet) shows the publisher %s; if that is who publishes %s, pass %s",
@@ -327,8 +325,11 @@ func publisherOfEntry(e lock.Entry) (pypi.Publisher, error) {
 			p.Kind = pypi.KindGitLab
 		}
 		repo, ok := strings.CutPrefix(e.Repository, p.RepositoryURI()) // the forge, and a slash
-		if !ok || e.Issuer != p.IssuerURI() {
-			return p, fmt.Errorf("repository %q with issuer %q is not on %s", e.Repository, e.Issuer, strings.ToLower(p.Kind))
+		if !ok {
+			return p, fmt.Errorf("repository %q is not on %s", e.Repository, strings.ToLower(p.Kind))
+		}
+		if e.Issuer != p.IssuerURI() {
+			p.Issuer = e.Issuer
 		}
 		p.Repository = repo
 		p.Workflow = e.Workflow
@@ -451,7 +452,11 @@ func (a *app) printPyPIFailure(d *pypiDist) {
 	if rej != nil {
 		if rej.Cause == verify.CauseIdentity {
 			if p, ok := pypi.FromSigner(lastSigner(d)); ok {
-				a.hintf("the certificate shows the publisher %s; if it is the one you trust, pass --publisher %s", termtext.Quote(p.String()), termtext.Quote(p.String()))
+				flag := "--publisher " + termtext.Quote(p.String())
+				if p.Issuer != "" {
+					flag += " --publisher-issuer " + termtext.Quote(p.Issuer)
+				}
+				a.hintf("the certificate shows the publisher %s; if it is the one you trust, pass %s", termtext.Quote(p.String()), flag)
 			}
 		}
 		for _, h := range verifyHints(&verify.Result{}, err) {

@@ -49,8 +49,10 @@ type Publisher struct {
 	// Email is the Google service account (KindGoogle) or the personal
 	// identity (KindEmail).
 	Email string `json:"email,omitempty"`
-	// Issuer is the OIDC issuer of a KindEmail identity; the other kinds
-	// have theirs.
+	// Issuer is the OIDC issuer of a KindEmail identity (required). For
+	// the other kinds it replaces their own (GitHubIssuer, GitLabIssuer,
+	// GoogleIssuer) when set: a GitHub Enterprise tenant's
+	// https://token.actions.TENANT.ghe.com, or a private instance's.
 	Issuer string `json:"issuer,omitempty"`
 }
 
@@ -113,11 +115,14 @@ func (p Publisher) Validate() error {
 		if p.Email == "" || strings.ContainsAny(p.Email, " \t\n") {
 			return bad("%s identity %q is not an e-mail address", p.Kind, p.Email)
 		}
-		if p.Kind == KindEmail && !strings.HasPrefix(p.Issuer, "https://") && !strings.HasPrefix(p.Issuer, "http://") {
-			return bad("an e-mail identity needs its OIDC issuer URL, not %q", p.Issuer)
+		if p.Kind == KindEmail && p.Issuer == "" {
+			return bad("an e-mail identity needs its OIDC issuer URL")
 		}
 	default:
 		return bad("publisher kind %q is none of GitHub, GitLab, Google, Email", p.Kind)
+	}
+	if p.Issuer != "" && !strings.HasPrefix(p.Issuer, "https://") && !strings.HasPrefix(p.Issuer, "http://") {
+		return bad("OIDC issuer %q is not a URL", p.Issuer)
 	}
 	return nil
 }
@@ -217,6 +222,9 @@ func (p Publisher) workflowPrefix() string {
 
 // IssuerURI is the OIDC issuer the certificate must name.
 func (p Publisher) IssuerURI() string {
+	if p.Issuer != "" {
+		return p.Issuer
+	}
 	switch p.Kind {
 	case KindGitHub:
 		return verify.GitHubIssuer
@@ -368,8 +376,11 @@ func FromSigner(s *verify.Signer) (Publisher, bool) {
 	if gh := s.GitHub; gh != nil && gh.SourceRepository != "" {
 		for _, p := range []Publisher{{Kind: KindGitHub}, {Kind: KindGitLab}} {
 			repo, ok := strings.CutPrefix(gh.SourceRepository, p.host()+"/")
-			if !ok || s.Issuer != p.IssuerURI() {
+			if !ok {
 				continue
+			}
+			if s.Issuer != p.IssuerURI() {
+				p.Issuer = s.Issuer
 			}
 			p.Repository = repo
 			p.Workflow = p.workflowOf(gh)

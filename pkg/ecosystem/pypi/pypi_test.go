@@ -187,6 +187,8 @@ func TestPublisherMatch(t *testing.T) {
 		{"google-other-account", pypi.Publisher{Kind: pypi.KindGoogle, Email: "x@p.iam.gserviceaccount.com"}, google, "identity (SAN)"},
 		{"google-for-github", goog, release, "issuer"},
 		{"key-signed", gh, &verify.Signer{Kind: "key"}, "signer"},
+		{"github-tenant-issuer", pypi.Publisher{Kind: pypi.KindGitHub, Repository: "o/r", Issuer: "https://token.actions.octo.ghe.com"}, wrongIssuer, ""},
+		{"github-tenant-issuer-not-github", pypi.Publisher{Kind: pypi.KindGitHub, Repository: "o/r", Issuer: "https://token.actions.octo.ghe.com"}, release, "issuer"},
 	} {
 		err := c.p.Match(c.s)
 		if c.failed == "" {
