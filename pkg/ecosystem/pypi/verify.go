@@ -247,7 +247,13 @@ func (v *Verifier) verifyOne(ctx context.Context, a *Attestation, claimed *Publi
 			Comparisons: pm.Comparisons, Err: err})
 	}
 	if claimed != nil && claimed.Kind != "" {
-		if err := claimed.Match(r.Signer); err != nil {
+		claim := *claimed
+		if claim.Kind == v.publisher.Kind && claim.Issuer == "" {
+			// The claim names no issuer (its kind implies one): the
+			// policy's, which may be a tenant's, is the one checked.
+			claim.Issuer = v.publisher.Issuer
+		}
+		if err := claim.Match(r.Signer); err != nil {
 			var pm *PublisherMismatchError
 			errors.As(err, &pm)
 			pm.Claimed = true
