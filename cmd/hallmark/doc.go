@@ -95,6 +95,46 @@ invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
 
 	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
 
+--preset pypi verifies Python distributions by their PEP 740 attestations,
+with pypi-attestations' rules. --provenance FILE (one per DIST, in order;
+default DIST.provenance, DIST.publish.attestation or DIST.attestation) is a
+provenance object or an attestation object; DIST is the file or
+FILENAME@sha256:HEX. Every attestation must verify (against the public-good
+root unless --trusted-root), have exactly one subject named as the
+distribution (wheel and sdist names parsed and normalised: canonical
+project, PEP 440 version by value, build tag and tag set) with its sha256,
+predicate https://docs.pypi.org/attestations/publish/v1 or
+https://slsa.dev/provenance/v1, and be signed by --publisher:
+github:OWNER/REPO[/WORKFLOW.yml] (issuer, source repository, and the Build
+Config URI at the certificate's own ref or commit: the ref is not pinned),
+gitlab:NAMESPACE/PROJECT[//CI-FILE], google:SERVICE-ACCOUNT-EMAIL, or
+email:ADDRESS with --publisher-issuer URL (which also replaces a CI
+publisher's own issuer). A provenance object's publisher is not signed: it
+is only checked against the certificate as well. Without --publisher or a
+lock entry, verify is exit 2 with a hint showing the publisher found. The
+JSON report is {"schemaVersion", "preset": "pypi", "dists": [{"dist",
+"fileName", "project", "version", "digest", "provenance", "verified",
+"publisher", "policyFrom", "claimedPublisher", "attestations", "lock",
+"error"}]}.
+
+	hallmark verify --preset pypi --publisher github:pypa/sampleproject/release.yml sampleproject-4.0.0.tar.gz
+
+--lock FILE (hallmark.lock, TOML, sorted, meant to be committed) pins each
+package's signer on first use, which still needs the identity flags (or a
+preset's policy) and verifies everything; it says on stderr what it
+pinned: ecosystem, name, signer kind (github, gitlab, identity), issuer,
+repository, workflow, signing workflow if another, and the ref pattern
+(refs/tags/* for a tag). Later verifies must match (with --preset pypi the
+entry is the policy when --publisher is omitted); another repository,
+workflow, issuer, a ref outside the pattern, or provenance gone is exit 3,
+cause lock-drift, locked against now. --update-lock accepts the change. It
+works with --preset pypi (by project), homebrew-core and homebrew (by
+formula) and plain verifies (by file name). The file is written once per
+call, atomically; a damaged one is exit 2 naming its line and is never
+rewritten.
+
+	hallmark verify --preset pypi --lock hallmark.lock DIST
+
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with
