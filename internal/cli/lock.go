@@ -29,6 +29,15 @@ func (l *lockFlags) bind(cmd *cobra.Command) {
 // lockSession is the lock file of one verify run: opened once, checked
 // for every package verified (from any goroutine), saved once. A nil
 // *lockSession is "no --lock": every method does nothing.
+//
+// An ecosystem's verify uses it so (see verify_pypi.go):
+//
+//	ls, err := a.openLock(&o.lock)             // before verifying: a damaged lock is exit 2
+//	e, ok := ls.entry("npm", name)             // no identity flags: e.IdentityPolicy() is the policy
+//	_, err = ls.record("npm", name, result)    // a verified result: pins, matches, or drift (exit 3)
+//	_, err = ls.missing("npm", name)           // no provenance: drift if the lock pinned it
+//	err = ls.policyDrift("npm", name, signer, err, hint) // a refusal under the entry's policy
+//	err = ls.save()                            // once, after every package
 type lockSession struct {
 	a *app
 	l *lock.Lock
@@ -100,6 +109,31 @@ func (s *lockSession) driftError(err error) error {
 	}
 	r := d.Rejection()
 	r.Hint = fmt.Sprintf("if the change is on purpose, run again with --update-lock to accept it into %s", termtext.Quote(s.l.Path()))
+	return &cliError{code: ExitRejected, err: r}
+}
+
+// policyDrift is for a verify whose policy was the lock's entry (no
+// identity flags): a refusal of the signer's identity (made after the
+// signature, log entry and certificate verified) is the drift it is, old
+// against new, exit 3, with hint saying how to accept it (an update names
+// the new signer: it is a first use again). Any other error, or a signer
+// that agrees with the entry, is returned as is.
+func (s *lockSession) policyDrift(ecosystem, name string, signer *verify.Signer, err error, hint string) error {
+	var rej *verify.RejectedError
+	if s == nil || !errors.As(err, &rej) || rej.Cause != verify.CauseIdentity {
+		return err
+	}
+	old, ok := s.entry(ecosystem, name)
+	seen, oerr := lock.ObserveSigner(ecosystem, name, signer)
+	if !ok || oerr != nil {
+		return err
+	}
+	diffs := lock.Compare(old, seen)
+	if len(diffs) == 0 {
+		return err
+	}
+	r := (&lock.DriftError{Old: old, New: &seen, Diffs: diffs}).Rejection()
+	r.Hint = hint
 	return &cliError{code: ExitRejected, err: r}
 }
 

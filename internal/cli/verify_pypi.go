@@ -190,30 +190,17 @@ func (s *lockSession) recordAll(name string, results []*verify.Result) (*lock.Ch
 }
 
 // lockRefusal turns the refusal of a signer under the lock's own entry
-// (the lock was the policy) into the drift it is: old against new. Only a
-// refusal for the identity, made after the signature, log entry and
-// certificate verified, is one; an update needs the new publisher named.
+// (the lock was the policy) into the drift it is; see policyDrift.
 func (s *lockSession) lockRefusal(d *pypiDist, err error) error {
-	var rej *verify.RejectedError
-	if !errors.As(err, &rej) || rej.Cause != verify.CauseIdentity || d.result == nil || len(d.result.Results) == 0 {
+	if d.result == nil || len(d.result.Results) == 0 {
 		return err
 	}
-	old, ok := s.entry("pypi", d.dist.Filename.Project)
-	seen, oerr := lock.ObserveSigner("pypi", d.dist.Filename.Project, d.result.Results[len(d.result.Results)-1].Signer)
-	if !ok || oerr != nil {
-		return err
-	}
-	diffs := lock.Compare(old, seen)
-	if len(diffs) == 0 {
-		return err
-	}
+	signer := d.result.Results[len(d.result.Results)-1].Signer
 	hint := "if the change is on purpose, name the new publisher: run again with --update-lock --publisher ..."
-	if p, ok := pypi.FromSigner(d.result.Results[len(d.result.Results)-1].Signer); ok {
+	if p, ok := pypi.FromSigner(signer); ok {
 		hint = fmt.Sprintf("if the change is on purpose, run again with --update-lock --publisher %s", termtext.Quote(p.String()))
 	}
-	r := (&lock.DriftError{Old: old, New: &seen, Diffs: diffs}).Rejection()
-	r.Hint = hint
-	return &cliError{code: ExitRejected, err: r}
+	return s.policyDrift("pypi", d.dist.Filename.Project, signer, err, hint)
 }
 
 // readPyPIDist hashes the distribution (or reads NAME@sha256:HEX) and
