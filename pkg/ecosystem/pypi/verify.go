@@ -265,12 +265,20 @@ func (v *Verifier) verifyOne(ctx context.Context, a *Attestation, claimed *Publi
 	return r, nil
 }
 
+// inTotoStatementV1 is the only statement type PEP 740 attestations carry
+// (sigstore-python's model of the statement accepts no other).
+const inTotoStatementV1 = "https://in-toto.io/Statement/v1"
+
 // checkStatement applies PyPI's statement rules: one subject, named as the
 // distribution (parsed and normalised), with its sha256; a predicate type
 // PyPI accepts.
 func checkStatement(st *verify.Statement, dist Dist) error {
 	if st == nil {
 		return &verify.RejectedError{Cause: verify.CauseNotAttestation, Reason: "the attestation holds no in-toto statement"}
+	}
+	if st.Type != inTotoStatementV1 {
+		return &verify.RejectedError{Cause: verify.CauseStatement, Reason: "the attestation's statement is not an in-toto v1 statement",
+			Comparisons: []verify.Comparison{{Field: "statement type", Expected: fmt.Sprintf("%q", inTotoStatementV1), Actual: st.Type}}}
 	}
 	subj := func(reason string, cs ...verify.Comparison) error {
 		return &verify.RejectedError{Cause: verify.CauseStatement, Reason: ErrSubject.Error(),
