@@ -18,6 +18,9 @@ import (
 type lockFlags struct {
 	path   string
 	update bool
+	// policy: a plain verify took its identity policy from the lock
+	// (lockPolicy), so an identity refusal is drift.
+	policy bool
 }
 
 func (l *lockFlags) bind(cmd *cobra.Command) {
@@ -216,7 +219,14 @@ func (a *app) lockArtifacts(o *verifyOptions, outs []verify.Outcome) (_ []verify
 		return outs, func() error { return nil }, err
 	}
 	for i, out := range outs {
-		if out.Err != nil || out.Result == nil || out.Result.Artifact == "-" || verify.IsDigest(out.Result.Artifact) {
+		if out.Result == nil || out.Result.Artifact == "-" || verify.IsDigest(out.Result.Artifact) {
+			continue
+		}
+		if out.Err != nil {
+			if o.lock.policy {
+				outs[i].Err = ls.policyDrift("artifact", filepath.Base(out.Result.Artifact), out.Result.Signer, out.Err,
+					"if the change is on purpose, verify it with its identity flags (--repo OWNER/NAME ...) and --update-lock")
+			}
 			continue
 		}
 		if out.Result.Signer == nil || out.Result.Signer.Kind != "certificate" {
@@ -228,6 +238,53 @@ func (a *app) lockArtifacts(o *verifyOptions, outs []verify.Outcome) (_ []verify
 		}
 	}
 	return outs, ls.save, nil
+}
+
+// lockPolicy makes the lock the policy of a plain verify given --lock and
+// no identity flag or --key: every artifact (a file, named as pinned)
+// must have an entry, all of one signer, whose identity (SAN pattern and
+// issuer, see lock.Entry.IdentityPolicy) the verify then requires; the
+// rest of the entry (repository, workflows, ref) is compared after. With
+// no entry it stays a verify without a policy: the first use names its
+// signer.
+func (a *app) lockPolicy(o *verifyOptions, args []string) error {
+	if o.lock.path == "" || o.identityFlagsSet() || o.keyPath != "" {
+		return nil
+	}
+	ls, err := a.openLock(&o.lock)
+	if err != nil || ls == nil {
+		return err
+	}
+	var pinned *lock.Entry // the signer: an entry without its name
+	var first lock.Entry
+	for _, arg := range args {
+		if arg == "-" || verify.IsDigest(arg) {
+			return usageError(fmt.Errorf("--lock is the policy only of files, named as pinned, not %s", termtext.Quote(arg)),
+				"pass the identity flags (--repo OWNER/NAME, or --certificate-identity and --certificate-oidc-issuer)")
+		}
+		e, ok := ls.entry("artifact", filepath.Base(arg))
+		if !ok {
+			return usageError(fmt.Errorf("%s has no entry in %s, and no policy was given", termtext.Quote(arg), termtext.Quote(o.lock.path)),
+				"the first verify of an artifact names its signer (--repo OWNER/NAME, or --certificate-identity and --certificate-oidc-issuer), and --lock pins it")
+		}
+		signer := e
+		signer.Name = ""
+		if pinned != nil && *pinned != signer {
+			return usageError(errors.New("the artifacts' lock entries name different signers"), "verify them one call each, or pass the identity flags")
+		}
+		if pinned == nil {
+			first = e
+		}
+		pinned = &signer
+	}
+	id, err := first.IdentityPolicy()
+	if err != nil {
+		return err
+	}
+	o.identity, o.identityRegexp, o.issuer = id.SAN, id.SANRegexp, id.Issuer
+	o.lock.policy = true
+	a.verbosef("lock: the policy is the lock's entry: %s", first)
+	return nil
 }
 
 // afterReport runs save once the results are printed, and folds its

@@ -226,6 +226,9 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string, err error)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
+	if err := a.lockPolicy(o, args); err != nil {
+		return err
+	}
 	if err := o.cosign.check(o, args); err != nil {
 		return err
 	}

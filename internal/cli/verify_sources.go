@@ -93,6 +93,9 @@ type target struct {
 // result names that bundle; otherwise it is rejected with "no attestation
 // for DIGEST" and why each candidate was refused.
 func (a *app) runVerifySearched(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) error {
+	if err := a.lockPolicy(o, args); err != nil {
+		return err
+	}
 	s := &o.sources
 	ix := source.NewIndex()
 	read := map[string]bool{}
