@@ -124,8 +124,9 @@ package's signer on first use, which still needs the identity flags (or a
 preset's policy) and verifies everything; it says on stderr what it
 pinned: ecosystem, name, signer kind (github, gitlab, identity), issuer,
 repository, workflow, signing workflow if another, and the ref pattern
-(refs/tags/* for a tag). Later verifies must match (with --preset pypi the
-entry is the policy when --publisher is omitted); another repository,
+(refs/tags/* for a tag). Later verifies must match (the entry is the
+policy when --publisher, or a plain verify's identity flags, are omitted);
+another repository,
 workflow, issuer, a ref outside the pattern, or provenance gone is exit 3,
 cause lock-drift, locked against now. --update-lock accepts the change. It
 works with --preset pypi (by project), homebrew-core and homebrew (by
