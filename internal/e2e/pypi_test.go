@@ -18,15 +18,18 @@ import (
 
 // TestPyPI makes PEP 740 documents on the stack: a publish attestation
 // (https://docs.pypi.org/attestations/publish/v1) of an sdist, signed
-// keyless with a GitHub-workflow token of pypa/sampleproject (Fulcio
-// issues the GitHub claims from the stack's GitHub issuer), logged in Rekor
-// v2 and timestamped by the TSA, rebuilt as an attestation object
-// (pypi.FromBundle; the Rekor v2 entry has no time, so the RFC 3161
-// timestamps ride in the proposed "timestamps" field) and wrapped in a
-// provenance object as PyPI serves it. hallmark verify --preset pypi
-// verifies them with --publisher-issuer naming the stack's issuer; the
-// lock pins the publisher on first use and refuses the same package
-// attested by another workflow, old against new.
+// keyless with a GitHub-workflow token of pypa/sampleproject (Fulcio issues
+// the GitHub claims), logged in Rekor v2 and timestamped by the TSA,
+// rebuilt as an attestation object (pypi.FromBundle; the Rekor v2 entry
+// has no time, so the RFC 3161 timestamps ride in the proposed
+// "timestamps" field) and wrapped in a provenance object as PyPI serves it.
+// The tokens come from GitHub Actions' issuer at its real URL when the
+// stack serves it (then --preset pypi runs with GitHub's issuer, as for
+// PyPI), else from the stack's GitHub-workflow issuer named with
+// --publisher-issuer. hallmark verify --preset pypi verifies them; another
+// package's attestation is refused; the lock pins the publisher on first
+// use and refuses the same package attested by another workflow, old
+// against new.
 func TestPyPI(t *testing.T) {
 	in := stack(t)
 	dir := t.TempDir()
@@ -36,11 +39,14 @@ func TestPyPI(t *testing.T) {
 	// attestDist writes dist (a file name) with content, attests it as
 	// the workflow wf of repo would, and returns its path and the
 	// attestation object's path.
-	var issuer string
-	attestDist := func(wf, sub, dist, content string) (string, string) {
+	g, real, why := actionsIssuer()
+	if !real {
+		t.Logf("GitHub Actions' issuer at its real URL is not served (%s): the stack's own GitHub-workflow issuer signs, named with --publisher-issuer", why)
+		g = stackGitHubIssuer(t)
+	}
+	attestWith := func(g githubIssuer, wf, sub, dist, content string) (string, string) {
 		t.Helper()
-		iss, tok := githubTokenWith(t, repo, wf, func(map[string]any) {})
-		issuer = iss
+		tok := g.token(t, repo, wf, func(map[string]any) {})
 		d := filepath.Join(dir, sub)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -70,6 +76,10 @@ func TestPyPI(t *testing.T) {
 		write(t, ap, data)
 		return path, ap
 	}
+	attestDist := func(wf, sub, dist, content string) (string, string) {
+		t.Helper()
+		return attestWith(g, wf, sub, dist, content)
+	}
 	sdist := "sampleproject-4.0." + nonce + ".tar.gz"
 	good, goodAtt := attestDist(".github/workflows/release.yml", "release", sdist, "sdist "+nonce)
 	// The same package attested by another workflow of the repository.
@@ -88,7 +98,12 @@ func TestPyPI(t *testing.T) {
 	write(t, provPath, prov)
 
 	base := []string{"verify", "--offline", "--preset", "pypi", "--trusted-root", in.trustedRoot}
-	publisher := []string{"--publisher", "github:" + repo + "/release.yml", "--publisher-issuer", issuer}
+	// issuerFlag names the issuer when it is not GitHub's own.
+	var issuerFlag []string
+	if !real {
+		issuerFlag = []string{"--publisher-issuer", g.url}
+	}
+	publisher := append([]string{"--publisher", "github:" + repo + "/release.yml"}, issuerFlag...)
 	lockPath := filepath.Join(dir, "hallmark.lock")
 
 	t.Run("provenance-object", func(t *testing.T) {
@@ -99,15 +114,20 @@ func TestPyPI(t *testing.T) {
 	})
 	t.Run("no-publisher-hint", func(t *testing.T) {
 		_, stderr := in.run(t, 2, "hallmark", append(base, good)...)
-		if !strings.Contains(stderr, "--publisher github:"+repo+"/release.yml --publisher-issuer "+issuer) {
-			t.Errorf("the hint does not show the publisher found:\n%s", stderr)
+		if want := strings.Join(append([]string{"--publisher github:" + repo + "/release.yml"}, issuerFlag...), " "); !strings.Contains(stderr, want) {
+			t.Errorf("the hint does not show the publisher found (%s):\n%s", want, stderr)
 		}
 	})
 	t.Run("github-issuer-pinned-by-default", func(t *testing.T) {
-		_, stderr := in.run(t, exitRejected, "hallmark", append(base, "--publisher", "github:"+repo+"/release.yml", good)...)
+		// A GitHub-workflow certificate of another issuer (the stack's
+		// own URL) is refused unless --publisher-issuer names it.
+		own := stackGitHubIssuer(t)
+		p, pa := attestWith(own, ".github/workflows/release.yml", "own-issuer", sdist, "sdist "+nonce)
+		_, stderr := in.run(t, exitRejected, "hallmark", append(base, "--publisher", "github:"+repo+"/release.yml", "--provenance", pa, p)...)
 		if !strings.Contains(stderr, `expected "https://token.actions.githubusercontent.com"`) {
 			t.Errorf("the refusal does not show GitHub's issuer expected:\n%s", stderr)
 		}
+		in.run(t, exitOK, "hallmark", append(base, "--publisher", "github:"+repo+"/release.yml", "--publisher-issuer", own.url, "--provenance", pa, p)...)
 	})
 	t.Run("copied-from-another-package", func(t *testing.T) {
 		_, stderr := in.run(t, exitRejected, "hallmark", append(append(base, publisher...), "--provenance", otherAtt, good)...)
@@ -126,7 +146,7 @@ func TestPyPI(t *testing.T) {
 		// The same package from pr.yml: refused, locked against now.
 		for _, args := range [][]string{
 			append(base, "--lock", lockPath, "--provenance", prAtt, pr),
-			append(append(base, "--publisher", "github:"+repo, "--publisher-issuer", issuer), "--lock", lockPath, "--provenance", prAtt, pr),
+			append(append(append(base, "--publisher", "github:"+repo), issuerFlag...), "--lock", lockPath, "--provenance", prAtt, pr),
 		} {
 			_, stderr := in.run(t, exitRejected, "hallmark", args...)
 			for _, want := range []string{`differs from the lock file's entry`, `workflow  expected ".github/workflows/release.yml" (locked)`, `actual   ".github/workflows/pr.yml"`} {
@@ -138,7 +158,7 @@ func TestPyPI(t *testing.T) {
 		if string(read(t, lockPath)) != string(pinned) {
 			t.Error("a refused drift changed the lock file")
 		}
-		in.run(t, exitOK, "hallmark", append(append(base, "--publisher", "github:"+repo+"/pr.yml", "--publisher-issuer", issuer), "--lock", lockPath, "--update-lock", "--provenance", prAtt, pr)...)
+		in.run(t, exitOK, "hallmark", append(append(append(base, "--publisher", "github:"+repo+"/pr.yml"), issuerFlag...), "--lock", lockPath, "--update-lock", "--provenance", prAtt, pr)...)
 		if !strings.Contains(string(read(t, lockPath)), `workflow = ".github/workflows/pr.yml"`) {
 			t.Errorf("--update-lock did not write the new workflow:\n%s", read(t, lockPath))
 		}
