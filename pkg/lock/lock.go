@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +43,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -307,7 +307,9 @@ func readFile(path string) ([]byte, bool, error) {
 	if err := atomicfile.CheckTarget(path); err != nil {
 		return nil, false, fmt.Errorf("lock file: %w", err)
 	}
-	f, err := os.Open(path)
+	// Never blocks: a symbolic link to a named pipe is opened without
+	// waiting for a writer, and refused.
+	f, err := ctxio.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
