@@ -58,6 +58,24 @@ func FuzzParse(f *testing.F) {
 // FuzzParseFilename: a parsed name is Equal to itself and to its own
 // spelling parsed again; an error is a *FilenameError.
 func FuzzParseFilename(f *testing.F) {
+	// The distribution names of ../shared's PEP 740 fixtures (their
+	// attestation files, less the suffix), when it is here.
+	dir := filepath.Join("..", "..", "..", "..", "shared", "fixtures", "ecosystems", "pypi")
+	if entries, err := os.ReadDir(dir); err == nil {
+		found := 0
+		for _, e := range entries {
+			for _, ext := range []string{".publish.attestation", ".attestation"} {
+				if name, ok := strings.CutSuffix(e.Name(), ext); ok {
+					f.Add(name)
+					found++
+					break
+				}
+			}
+		}
+		if found != 2 {
+			f.Fatalf("found %d of the 2 distribution names in %s", found, dir)
+		}
+	}
 	for _, s := range []string{
 		"pypi_attestation_models-0.0.4a2.tar.gz",
 		"spt3g-1.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
