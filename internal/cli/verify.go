@@ -106,7 +106,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
-			if o.preset.name == pypiPreset {
+			if o.preset.name == pypiPreset || o.pypi.set() {
 				return a.runVerifyPyPI(cmd.Context(), o, args)
 			}
 			if o.preset.name != "" {

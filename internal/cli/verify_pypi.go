@@ -38,6 +38,11 @@ func (p *pypiOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&p.publisherIssuer, "publisher-issuer", "", "--preset pypi: the OIDC issuer `URL` of an email: publisher (required), or instead of a github:, gitlab: or google: publisher's own (a GHE.com tenant's)")
 }
 
+// set reports whether any --preset pypi flag was given.
+func (p *pypiOptions) set() bool {
+	return len(p.provenance) > 0 || p.publisher != "" || p.publisherIssuer != ""
+}
+
 // pypiDist is one distribution on the command line and what came of it.
 type pypiDist struct {
 	arg        string
@@ -77,6 +82,14 @@ type pypiReport struct {
 // runVerifyPyPI verifies Python distributions by their PEP 740
 // attestations, with pypi-attestations' rules, and the lock.
 func (a *app) runVerifyPyPI(ctx context.Context, o *verifyOptions, args []string) error {
+	if o.preset.name != pypiPreset {
+		return usageError(errors.New("--provenance, --publisher and --publisher-issuer are for --preset pypi"),
+			"add --preset pypi, or drop them")
+	}
+	if o.minTlogEntries < 1 || o.minTimestamps < 1 {
+		return usageError(errors.New("--min-tlog-entries and --min-timestamps must be at least 1"),
+			"to accept attestations without a log entry, use --insecure-ignore-tlog")
+	}
 	if o.repo != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() || len(o.preset.bottleURLs) > 0 {
 		return usageError(errors.New("--preset pypi takes the publisher as --publisher: no other identity flag"),
 			"drop the identity flags; pass --publisher github:OWNER/REPO[/WORKFLOW] (or gitlab:, google:)")
@@ -100,7 +113,7 @@ func (a *app) runVerifyPyPI(ctx context.Context, o *verifyOptions, args []string
 		}
 		pub = &p
 	} else if o.pypi.publisherIssuer != "" {
-		return usageError(errors.New("--publisher-issuer needs --publisher email:ADDRESS"))
+		return usageError(errors.New("--publisher-issuer names the issuer of a --publisher: give one"))
 	}
 	ls, err := a.openLock(&o.lock)
 	if err != nil {
