@@ -14,10 +14,13 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
-// Job is one artifact and the path of its bundle.
+// Job is one artifact and its bundle: the file at BundlePath, or Bundle
+// when the caller has parsed that file already (then BundlePath only names
+// it in the Result and is not read).
 type Job struct {
 	Artifact   Artifact
 	BundlePath string
+	Bundle     *bundle.Bundle
 }
 
 // Outcome is a Job's result and error, as Verify returns them.
@@ -58,9 +61,12 @@ func (v *Verifier) verifyJob(ctx context.Context, j Job) Outcome {
 	fail := func(err error) Outcome {
 		return Outcome{&Result{Artifact: j.Artifact.Name, Bundle: j.BundlePath, Error: FailureOf(err)}, err}
 	}
-	b, err := ReadBundleContext(ctx, j.BundlePath)
-	if err != nil {
-		return fail(err)
+	b := j.Bundle
+	if b == nil {
+		var err error
+		if b, err = ReadBundleContext(ctx, j.BundlePath); err != nil {
+			return fail(err)
+		}
 	}
 	res, err := v.Verify(ctx, b, j.Artifact)
 	res.Bundle = j.BundlePath
