@@ -35,12 +35,21 @@ const MaxBundleSize = 256 << 20
 
 // VerifyAll verifies the jobs on all cores over this one Verifier (so the
 // trust material is parsed once) and returns the outcomes in job order.
-// Reading and parsing each bundle happens in the workers too.
+// Reading and parsing each bundle happens in the workers too. One job (or
+// one core) is verified on the calling goroutine: a worker would only hand
+// the job to another thread and back.
 func (v *Verifier) VerifyAll(ctx context.Context, jobs []Job) []Outcome {
 	out := make([]Outcome, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	if workers <= 1 {
+		for i, j := range jobs {
+			out[i] = v.verifyJob(ctx, j)
+		}
+		return out
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,9 +1,13 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/pkg/verify"
@@ -35,5 +39,45 @@ func TestVerifyAllUsesParsedBundle(t *testing.T) {
 	outs = v.VerifyAll(context.Background(), []verify.Job{{Artifact: verify.FileArtifact(art), BundlePath: missing}})
 	if outs[0].Err == nil {
 		t.Fatal("VerifyAll read no bundle from a path where there is none")
+	}
+}
+
+// callerReader is an artifact that records, at its first read, whether it
+// is read on the goroutine that called VerifyAll: then the stack runs
+// through TestVerifyAllOneJobOnCaller.
+type callerReader struct {
+	r        io.Reader
+	read     bool
+	onCaller bool
+}
+
+func (c *callerReader) Read(p []byte) (int, error) {
+	if !c.read {
+		c.read = true
+		buf := make([]byte, 64<<10)
+		c.onCaller = strings.Contains(string(buf[:runtime.Stack(buf, false)]), "TestVerifyAllOneJobOnCaller")
+	}
+	return c.r.Read(p)
+}
+
+// One job is verified on the calling goroutine, not handed to a worker
+// (a thread handoff there and back in every cold verify).
+func TestVerifyAllOneJobOnCaller(t *testing.T) {
+	w := getWorld(t)
+	b, err := verify.ParseBundle(w.bundles["blob"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := &callerReader{r: bytes.NewReader(w.artifact)}
+	v := mustVerifier(t, w.tm, demoPolicy())
+	outs := v.VerifyAll(context.Background(), []verify.Job{{Artifact: verify.ReaderArtifact("artifact", cr), BundlePath: "b.sigstore.json", Bundle: b}})
+	if outs[0].Err != nil {
+		t.Fatalf("VerifyAll: %v", outs[0].Err)
+	}
+	if !cr.read {
+		t.Fatal("the artifact was never read")
+	}
+	if !cr.onCaller {
+		t.Error("the one job was verified on another goroutine than VerifyAll's caller")
 	}
 }
