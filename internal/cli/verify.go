@@ -411,6 +411,9 @@ func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]verify.Job, erro
 		}
 		if o.bundlePath != "" {
 			j.BundlePath = o.bundlePath
+			if b := o.sources.single; b != nil && len(o.sources.bundles) == 1 && o.sources.bundles[0] == o.bundlePath {
+				j.Bundle = b.Bundle // parsed once, by searched
+			}
 		}
 		if j.BundlePath == "" {
 			return nil, usageError(fmt.Errorf("artifact %q has no default bundle path", arg), "name its bundle with --bundle FILE")
