@@ -30,10 +30,11 @@ type presetOptions struct {
 
 func (p *presetOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles); pypi (PEP 740, --provenance)")
+	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles); "+
+		"npm (tarballs or a lockfile, with --attestations or --attestations-dir, --repo OWNER/NAME); pypi (PEP 740, --provenance, --publisher)")
 	f.StringArrayVar(&p.bottleURLs, "bottle-url", nil, "the `URL` a bottle was downloaded from, for its backfill attestation (one per bottle, in order)")
 	for _, n := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
-		"certificate-oidc-issuer-regexp", "signer-workflow", "owner", "signer-repo"} {
+		"certificate-oidc-issuer-regexp", "owner", "signer-repo"} { // --signer-workflow: see runVerifyPreset
 		cmd.MarkFlagsMutuallyExclusive("preset", n)
 	}
 }
@@ -70,7 +71,7 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 		return usageError(fmt.Errorf("--preset %q: %s", o.preset.name, strings.TrimPrefix(err.Error(), verify.ErrPolicy.Error()+": ")),
 			"--preset homebrew-core verifies homebrew-core bottles; --preset homebrew --repo OWNER/TAP a tap's")
 	}
-	if o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() {
+	if o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() || o.signerWorkflow != "" {
 		return usageError(errors.New("--preset sets the whole policy: it takes no other identity flag"),
 			"drop the identity flags, or verify without --preset")
 	}

@@ -28,6 +28,11 @@ type sourceOptions struct {
 	from      string
 	owner     *string // --owner, bound here unless the policy flags bind it
 	github    githubFlags
+
+	// single is the one bundle of the one --bundle, as searched parsed it
+	// to count the bundles there: the one-bundle path verifies it rather
+	// than reading and parsing the file a second time.
+	single *source.Bundle
 }
 
 func (s *sourceOptions) bind(cmd *cobra.Command) {
@@ -74,6 +79,9 @@ func (s *sourceOptions) searched(nArgs int) bool {
 		var fe *source.FileError
 		if errors.As(err, &fe) {
 			return fe.Line > 0 // JSONL with a bad line
+		}
+		if err == nil && len(bs) == 1 {
+			s.single = bs[0]
 		}
 		return err == nil && len(bs) > 1
 	}
