@@ -1,0 +1,96 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	godigest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
+)
+
+// The media type and annotations of cosign's BUNDLE_SPEC.
+const (
+	// BundleMediaType is the artifactType of a bundle's referrer manifest
+	// and the media type of its one layer, the bundle JSON.
+	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	// bundleMediaTypePrefix matches every Sigstore bundle media type
+	// (v0.3 and the older application/vnd.dev.sigstore.bundle+json;version=...).
+	bundleMediaTypePrefix = "application/vnd.dev.sigstore.bundle"
+	// AnnotationContent is "message-signature" or "dsse-envelope".
+	AnnotationContent = "dev.sigstore.bundle.content"
+	// AnnotationPredicateType is the DSSE statement's predicate type.
+	AnnotationPredicateType = "dev.sigstore.bundle.predicateType"
+	ContentMessageSignature = "message-signature"
+	ContentDSSE             = "dsse-envelope"
+	// CosignSignPredicateType is the predicate type of cosign v3's image
+	// signatures (--new-bundle-format): a DSSE statement whose subject is
+	// the manifest digest and whose predicate is empty. hallmark signs
+	// images the same way, so that cosign verify accepts them.
+	CosignSignPredicateType = "https://sigstore.dev/cosign/sign/v1"
+)
+
+// Push describes one bundle to push as a referrer of Subject.
+type Push struct {
+	// Subject is the manifest the bundle is about.
+	Subject *Image
+	// Bundle is the bundle JSON.
+	Bundle []byte
+	// Content is ContentDSSE or ContentMessageSignature; PredicateType the
+	// statement's predicate type (DSSE only).
+	Content, PredicateType string
+	// Created is the creation time annotation (default now).
+	Created time.Time
+}
+
+// PushBundle uploads the bundle as a blob and a referrer manifest of the
+// subject: artifactType and layer media type BundleMediaType, the empty
+// config, subject = the image's descriptor, the BUNDLE_SPEC annotations. On
+// a registry without the referrers API, oras-go adds the manifest to the
+// referrers tag schema index (tag sha256-HEX of the subject). It returns the
+// referrer manifest's descriptor.
+func (c *Client) PushBundle(ctx context.Context, p Push) (Descriptor, error) {
+	ref := p.Subject.Ref
+	repo, err := remote.NewRepository(ref.Repository)
+	if err != nil {
+		return Descriptor{}, errf("pushing a bundle to", ref, ErrReference, "%v", err)
+	}
+	repo.Client = c.oras
+	repo.PlainHTTP = ref.insecure && IsLoopback(ref.Registry)
+	// Old referrers indexes are left untagged rather than deleted: deleting
+	// needs a permission (and a registry setting) that pushing does not.
+	repo.SkipReferrersGC = true
+
+	layer := content.NewDescriptorFromBytes(BundleMediaType, p.Bundle)
+	if err := repo.Push(ctx, layer, bytes.NewReader(p.Bundle)); err != nil {
+		return Descriptor{}, wrap("pushing a bundle to", ref.Arg, err)
+	}
+	created := p.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	ann := map[string]string{
+		AnnotationContent:         p.Content,
+		ocispec.AnnotationCreated: created.UTC().Format(time.RFC3339),
+	}
+	if p.PredicateType != "" {
+		ann[AnnotationPredicateType] = p.PredicateType
+	}
+	subject := ocispec.Descriptor{
+		MediaType: p.Subject.Descriptor.MediaType,
+		Digest:    godigest.Digest(p.Subject.Descriptor.Digest),
+		Size:      p.Subject.Descriptor.Size,
+	}
+	m, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1, BundleMediaType, oras.PackManifestOptions{
+		Subject:             &subject,
+		Layers:              []ocispec.Descriptor{layer},
+		ManifestAnnotations: ann,
+	})
+	if err != nil {
+		return Descriptor{}, wrap("pushing a bundle to", ref.Arg, err)
+	}
+	return Descriptor{MediaType: m.MediaType, Digest: m.Digest.String(), Size: m.Size, ArtifactType: m.ArtifactType, Annotations: m.Annotations}, nil
+}
