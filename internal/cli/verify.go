@@ -44,6 +44,7 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
+	oci         ociFlags           // verify only: oci:// images, see oci.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -101,6 +102,12 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if isOCI, err := ociArgs(args); err != nil || isOCI || o.oci.bundleFromOCI {
+				if err != nil {
+					return err
+				}
+				return a.runVerifyOCI(cmd.Context(), o, args)
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
@@ -123,6 +130,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
+	o.oci.bind(cmd, false)
 	return cmd
 }
 
