@@ -42,7 +42,7 @@ func newOCIKit(t *testing.T, k ocitest.Kind) *ociKit {
 	return kit
 }
 
-func writeKeyPair(t *testing.T, dir, name string) (string, string) {
+func writeKeyPair(t testing.TB, dir, name string) (string, string) {
 	t.Helper()
 	k, err := sigtest.GenerateKey("ecdsa-p256")
 	if err != nil {
