@@ -303,3 +303,20 @@ func TestOCIRegistryErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOCILegacyAndJSON: an image with only cosign v2's legacy signature tag
+// is refused naming it; the JSON report says the same with exit 3.
+func TestOCILegacyAndJSON(t *testing.T) {
+	k := newOCIKit(t, ocitest.Distribution)
+	digest := k.reg.PushImage(t, "app:v1", ocitest.Options{})
+	legacy := "app:" + strings.Replace(digest, ":", "-", 1) + ".sig"
+	k.reg.PushImage(t, legacy, ocitest.Options{})
+	q := regexp.QuoteMeta
+	k.want(3, []string{"no signature for " + q(digest) + ": no Sigstore bundle refers to it; it has cosign v2 legacy tags \\(" + q(k.reg.Host+"/"+legacy) + "\\)"},
+		cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:v1"))...)...)
+	r := k.want(3, []string{`"schemaVersion"`, `"cause": "no-attestation"`, "no signature for " + q(digest)},
+		cat([]string{"verify", "--output", "json"}, cat(k.verifyFlags, k.reg.Ref("app:v1"))...)...)
+	if !strings.HasPrefix(strings.TrimSpace(r.stdout), "{") {
+		t.Errorf("stdout is not the JSON report:\n%s", r.stdout)
+	}
+}

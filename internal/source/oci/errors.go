@@ -77,14 +77,14 @@ func wrap(op, ref string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	kind, status := classify(err)
+	status, kind := classify(err)
 	return &Error{Op: op, Ref: ref, Kind: kind, Status: status, Err: err}
 }
 
-func classify(err error) (kind error, status int) {
+func classify(err error) (status int, kind error) {
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return kindOfStatus(te.StatusCode, diagnosticCodes(te)), te.StatusCode
+		return te.StatusCode, kindOfStatus(te.StatusCode, diagnosticCodes(te))
 	}
 	var oe *errcode.ErrorResponse
 	if errors.As(err, &oe) {
@@ -92,7 +92,7 @@ func classify(err error) (kind error, status int) {
 		for _, e := range oe.Errors {
 			codes = append(codes, e.Code)
 		}
-		return kindOfStatus(oe.StatusCode, codes), oe.StatusCode
+		return oe.StatusCode, kindOfStatus(oe.StatusCode, codes)
 	}
 	var (
 		op   *net.OpError
@@ -107,11 +107,11 @@ func classify(err error) (kind error, status int) {
 	switch {
 	case errors.As(err, &op), errors.As(err, &dns), errors.As(err, &rh), errors.As(err, &ua),
 		errors.As(err, &hn), errors.As(err, &ci), errors.As(err, &nerr):
-		return ErrNetwork, 0
+		return 0, ErrNetwork
 	case errors.As(err, &ue):
-		return ErrNetwork, 0
+		return 0, ErrNetwork
 	}
-	return ErrRegistry, 0
+	return 0, ErrRegistry
 }
 
 func diagnosticCodes(te *transport.Error) []string {

@@ -241,7 +241,7 @@ func (c *Client) Legacy(ctx context.Context, ref Reference) ([]string, error) {
 		tag := strings.Replace(ref.Digest, ":", "-", 1) + suffix
 		if _, err := p.Head(ctx, ref.ref.Context().Tag(tag)); err == nil {
 			out = append(out, ref.Repository+":"+tag)
-		} else if k, _ := classify(err); k != ErrNotFound {
+		} else if _, k := classify(err); k != ErrNotFound {
 			return out, wrap("looking for legacy cosign tags of", ref.Arg, err)
 		}
 	}
