@@ -306,3 +306,42 @@ func TestParseReference(t *testing.T) {
 		}
 	}
 }
+
+// TestBundlesRoundTrips: finding a hallmark-pushed bundle costs the
+// referrers list and the blob (the list's annotation names the blob), plus
+// the tag-schema index on a registry without the referrers API.
+func TestBundlesRoundTrips(t *testing.T) {
+	want := map[ocitest.Kind][3]int64{ // referrers, manifests, blobs
+		ocitest.GGCR:         {1, 0, 1},
+		ocitest.Distribution: {1, 1, 1},
+	}
+	for _, k := range ocitest.Kinds {
+		t.Run(string(k), func(t *testing.T) {
+			reg := ocitest.Start(t, k, ocitest.Options{})
+			reg.PushImage(t, "app:v1", ocitest.Options{})
+			ct := &ocitest.CountingTransport{}
+			c := client(t, oci.Options{Transport: ct})
+			ctx := context.Background()
+			im, err := c.Resolve(ctx, parse(t, reg.Ref("app:v1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.PushBundle(ctx, oci.Push{Subject: im, Bundle: []byte(`{"b":1}`), Content: oci.ContentDSSE, PredicateType: oci.CosignSignPredicateType})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Annotations[oci.AnnotationBundleDigest] == "" {
+				t.Fatalf("no %s annotation: %v", oci.AnnotationBundleDigest, d.Annotations)
+			}
+			ct.Reset()
+			f, err := c.Bundles(ctx, im.Ref)
+			if err != nil || len(f.Bundles) != 1 || string(f.Bundles[0].Data) != `{"b":1}` {
+				t.Fatalf("found %+v, %v", f, err)
+			}
+			got := [3]int64{ct.Referrers.Load(), ct.Manifests.Load(), ct.Blobs.Load()}
+			if got != want[k] || ct.Total.Load() != got[0]+got[1]+got[2] {
+				t.Errorf("%s; want referrers, manifests, blobs %v", ct, want[k])
+			}
+		})
+	}
+}

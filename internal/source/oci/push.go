@@ -27,6 +27,13 @@ const (
 	AnnotationContent = "dev.sigstore.bundle.content"
 	// AnnotationPredicateType is the DSSE statement's predicate type.
 	AnnotationPredicateType = "dev.sigstore.bundle.predicateType"
+	// AnnotationBundleDigest is hallmark's own annotation, the digest of
+	// the bundle layer: registries copy a referrer manifest's annotations
+	// into the referrers list, so a reader can fetch the bundle blob
+	// straight from the list, without the manifest. It is a shortcut, not
+	// a claim: the blob is checked against its digest and the bundle
+	// verified against the image like any other.
+	AnnotationBundleDigest  = "com.github.hallmark-dev.bundle.digest"
 	ContentMessageSignature = "message-signature"
 	ContentDSSE             = "dsse-envelope"
 	// CosignSignPredicateType is the predicate type of cosign v3's image
@@ -82,6 +89,7 @@ func (c *Client) PushBundle(ctx context.Context, p Push) (Descriptor, error) {
 	if p.PredicateType != "" {
 		ann[AnnotationPredicateType] = p.PredicateType
 	}
+	ann[AnnotationBundleDigest] = layer.Digest.String()
 	subject := ocispec.Descriptor{
 		MediaType: p.Subject.Descriptor.MediaType,
 		Digest:    godigest.Digest(p.Subject.Descriptor.Digest),

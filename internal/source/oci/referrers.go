@@ -140,10 +140,22 @@ func maybeBundle(artifactType string) bool {
 
 const emptyMediaType = "application/vnd.oci.empty.v1+json"
 
+// fetchBundle reads one referrer's bundle: its manifest, then the bundle
+// blob the manifest names; or, when the list entry carries hallmark's
+// AnnotationBundleDigest, the blob straight away (the manifest only if
+// that blob is missing).
 func (c *Client) fetchBundle(ctx context.Context, p *remote.Puller, subject Reference, desc Descriptor) (*Fetched, error) {
-	mref := subject.ref.Context().Digest(desc.Digest)
 	origin := subject.Repository + "@" + desc.Digest
-	md, err := p.Get(ctx, mref)
+	if d := desc.Annotations[AnnotationBundleDigest]; maybeBundle(desc.ArtifactType) && isSHA256(d) {
+		data, err := c.fetchBlob(ctx, p, subject, origin, d)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			if err != nil {
+				return nil, err
+			}
+			return &Fetched{Referrer: desc, Origin: origin, Data: data}, nil
+		}
+	}
+	md, err := p.Get(ctx, subject.ref.Context().Digest(desc.Digest))
 	if err != nil {
 		return nil, wrap("fetching referrer", origin, err)
 	}
@@ -151,7 +163,22 @@ func (c *Client) fetchBundle(ctx context.Context, p *remote.Puller, subject Refe
 	if err != nil {
 		return nil, err
 	}
-	l, err := p.Layer(ctx, subject.ref.Context().Digest(layer.Digest))
+	data, err := c.fetchBlob(ctx, p, subject, origin, layer.Digest)
+	if err != nil {
+		return nil, err
+	}
+	return &Fetched{Referrer: desc, Origin: origin, Data: data}, nil
+}
+
+func isSHA256(d string) bool {
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	return ok && len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
+}
+
+// fetchBlob reads the bundle blob of digest d, at most MaxBundleSize bytes,
+// checked against d by go-containerregistry as it is read.
+func (c *Client) fetchBlob(ctx context.Context, p *remote.Puller, subject Reference, origin, d string) ([]byte, error) {
+	l, err := p.Layer(ctx, subject.ref.Context().Digest(d))
 	if err != nil {
 		return nil, wrap("fetching bundle", origin, err)
 	}
@@ -165,9 +192,9 @@ func (c *Client) fetchBundle(ctx context.Context, p *remote.Puller, subject Refe
 		return nil, wrap("fetching bundle", origin, err)
 	}
 	if len(data) > MaxBundleSize {
-		return nil, fmt.Errorf("%w: bundle blob %s is larger than %d bytes", ErrNotBundle, layer.Digest, MaxBundleSize)
+		return nil, fmt.Errorf("%w: bundle blob %s is larger than %d bytes", ErrNotBundle, d, MaxBundleSize)
 	}
-	return &Fetched{Referrer: desc, Origin: origin, Data: data}, nil
+	return data, nil
 }
 
 // referrerManifest is the part of an OCI image manifest SelectBundle reads.
@@ -214,8 +241,7 @@ func SelectBundle(manifest []byte, subject string) (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("%w: %d bundle layers (want 1)", ErrNotBundle, len(found))
 	}
 	l := found[0]
-	alg, hex, ok := strings.Cut(l.Digest, ":")
-	if !ok || alg != "sha256" || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+	if !isSHA256(l.Digest) {
 		return Descriptor{}, fmt.Errorf("%w: layer digest %q", ErrNotBundle, l.Digest)
 	}
 	if l.Size < 0 || l.Size > MaxBundleSize {
