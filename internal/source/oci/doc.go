@@ -20,7 +20,13 @@
 // A referrer is a bundle when its artifactType is a Sigstore bundle media
 // type (application/vnd.dev.sigstore.bundle...): its manifest must name the
 // image as its subject and hold one bundle layer, whose blob is the bundle
-// JSON (at most MaxBundleSize bytes). Other referrers (SBOMs pushed by other
+// JSON (at most MaxBundleSize bytes). A referrer hallmark pushed also names
+// its bundle blob in an annotation (AnnotationBundleDigest), which
+// registries copy into the referrers list: that blob is then fetched without
+// the manifest, so a verify costs one referrers list and one blob per image.
+// The blob is checked against its digest, and the bundle, like every bundle,
+// only counts once pkg/verify has verified it against the image digest; a
+// list entry that lies about the blob gains nothing. Other referrers (SBOMs pushed by other
 // tools, cosign v2's OCI 1.1 experimental signatures) are listed as skipped.
 // cosign v2's legacy sha256-HEX.sig and .att tags are not read as bundles
 // (their layers are simple-signing payloads and DSSE envelopes with the
