@@ -229,9 +229,10 @@ the referrer.
 and verifies each against the digest with the policy flags and --type; it
 passes when one satisfies the policy. Nothing found, or everything refused,
 is exit 3, "no signature for sha256:...", with each referrer found and why it
-was refused. --bundle-from-oci, as gh spells it, is accepted. cosign v2's
-legacy sha256-HEX.sig and .att tags are not read as bundles; the refusal
-names them when they are all there is.
+was refused. --bundle-from-oci, as gh spells it, is accepted. When no
+Sigstore bundle refers to the image, cosign v2's legacy sha256-HEX.sig and
+.att tags are read instead, each layer turned into a bundle and verified the
+same way (a .sig payload must also name the image's digest).
 
 For an image index, --platform OS/ARCH[/VARIANT] also signs or verifies that
 platform's manifest, --recursive every platform's (each is a result of its

@@ -3,7 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -304,19 +308,59 @@ func TestOCIRegistryErrors(t *testing.T) {
 	}
 }
 
-// TestOCILegacyAndJSON: an image with only cosign v2's legacy signature tag
-// is refused naming it; the JSON report says the same with exit 3.
+// TestOCILegacyAndJSON: cosign v2's legacy .sig tag is read when no
+// Sigstore bundle refers to the image: a signature of a simple-signing
+// payload naming the image verifies; one naming another image, or a
+// random layer, is refused; the JSON report says the same with exit 3.
 func TestOCILegacyAndJSON(t *testing.T) {
 	k := newOCIKit(t, ocitest.Distribution)
-	digest := k.reg.PushImage(t, "app:v1", ocitest.Options{})
-	legacy := "app:" + strings.Replace(digest, ":", "-", 1) + ".sig"
-	k.reg.PushImage(t, legacy, ocitest.Options{})
 	q := regexp.QuoteMeta
-	k.want(3, []string{"no signature for " + q(digest) + ": no Sigstore bundle refers to it; it has cosign v2 legacy tags \\(" + q(k.reg.Host+"/"+legacy) + "\\)"},
-		cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:v1"))...)...)
-	r := k.want(3, []string{`"schemaVersion"`, `"cause": "no-attestation"`, "no signature for " + q(digest)},
-		cat([]string{"verify", "--output", "json"}, cat(k.verifyFlags, k.reg.Ref("app:v1"))...)...)
+	key := readTestKey(t, k.key)
+	legacySig := func(payload string) ocitest.LegacyLayer {
+		sum := sha256.Sum256([]byte(payload))
+		sig, err := key.Sign(rand.Reader, sum[:], crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ocitest.LegacyLayer{MediaType: "application/vnd.dev.cosign.simplesigning.v1+json", Data: []byte(payload),
+			Annotations: map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}}
+	}
+	payload := func(digest string) string {
+		return `{"critical":{"identity":{"docker-reference":"` + k.reg.Host + `/app"},"image":{"docker-manifest-digest":"` + digest +
+			`"},"type":"cosign container image signature"},"optional":null}`
+	}
+	legacyTag := func(digest string) string { return "app:" + strings.Replace(digest, ":", "-", 1) + ".sig" }
+
+	good := k.reg.PushImage(t, "app:good", ocitest.Options{})
+	k.reg.PushLegacy(t, legacyTag(good), []ocitest.LegacyLayer{legacySig(payload(good))})
+	k.want(0, []string{"^OK " + q(k.reg.Ref("app:good")+"@"+good) + ": signed with key .*" + q("[bundle "+k.reg.Host+"/"+legacyTag(good)+"#1]")},
+		cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:good"))...)...)
+	k.want(3, []string{"the one cosign v2 legacy signature of it was refused"}, cat([]string{"verify"}, cat(k.otherFlags, k.reg.Ref("app:good"))...)...)
+
+	// A genuine signature of another image's payload, copied to this one.
+	other := k.reg.PushImage(t, "app:other", ocitest.Options{})
+	k.reg.PushLegacy(t, legacyTag(other), []ocitest.LegacyLayer{legacySig(payload(good)),
+		{MediaType: "application/octet-stream", Data: []byte("not a signature")}})
+	k.want(3, []string{"no signature for " + q(other) + ": the one cosign v2 legacy signature of it was refused: .*not about this image: it names the image " + q(`"`+good+`"`)},
+		cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:other"))...)...)
+
+	r := k.want(3, []string{`"schemaVersion"`, `"cause": "no-attestation"`, "no signature for " + q(other)},
+		cat([]string{"verify", "--output", "json"}, cat(k.verifyFlags, k.reg.Ref("app:other"))...)...)
 	if !strings.HasPrefix(strings.TrimSpace(r.stdout), "{") {
 		t.Errorf("stdout is not the JSON report:\n%s", r.stdout)
 	}
+}
+
+func readTestKey(t *testing.T, path string) crypto.Signer {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode(data)
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.(crypto.Signer)
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/source/oci"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
+	"github.com/hallmark-dev/hallmark/pkg/verify/cosignbundle"
 )
 
 // ociConcurrency bounds the images looked up at once.
@@ -52,7 +55,7 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 		return err
 	}
 	found := make([]*oci.Found, len(targets))
-	legacy := make([][]string, len(targets))
+	legacy := make([][]oci.LegacySignature, len(targets))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ociConcurrency)
 	for i, t := range targets {
@@ -63,9 +66,11 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 			}
 			found[i] = f
 			if len(f.Bundles) == 0 {
-				// Only when nothing else is there: say that the image
-				// has cosign v2 signatures hallmark does not read.
-				legacy[i], _ = c.Legacy(gctx, t.image.Ref)
+				// Only when no Sigstore bundle refers to the image:
+				// cosign v2's legacy signature and attestation tags.
+				if legacy[i], err = c.LegacySignatures(gctx, t.image.Ref); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -89,7 +94,7 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 
 // verifyImage tries the bundles that refer to one manifest, those that
 // claim to cover its digest first, until one verifies.
-func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Found, legacy []string) verify.Outcome {
+func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Found, legacy []oci.LegacySignature) verify.Outcome {
 	alg, hex, _ := strings.Cut(t.image.Ref.Digest, ":")
 	digest := verify.Digest{Algorithm: alg, Value: hex}
 	var refused []verify.Refusal
@@ -134,12 +139,33 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 			worst = verify.Outcome{Result: res, Err: err}
 		}
 	}
+	for _, ls := range legacy {
+		tried++
+		res, err := verifyLegacy(ctx, v, t, digest, ls)
+		res.Artifact, res.Bundle = t.name, ls.Origin
+		if err == nil {
+			res.Refused = refused
+			return verify.Outcome{Result: res}
+		}
+		if !verify.IsRejected(err) && !errors.Is(err, oci.ErrPayload) && !errors.Is(err, cosignbundle.ErrMalformed) {
+			res.Refused = refused
+			return verify.Outcome{Result: res, Err: err}
+		}
+		refused = append(refused, verify.Refusal{Bundle: ls.Origin, Error: verify.FailureOf(err)})
+		if worst.Result == nil {
+			worst = verify.Outcome{Result: res, Err: err}
+		}
+	}
 	var detail string
 	switch {
+	case tried == 1 && len(legacy) == 1:
+		detail = "the one cosign v2 legacy signature of it was refused: " + refused[len(refused)-1].Error.Message
 	case tried == 1:
 		detail = "the one Sigstore bundle that refers to it was refused: " + refused[len(refused)-1].Error.Message
-	case tried > 1:
+	case tried > 1 && len(legacy) == 0:
 		detail = fmt.Sprintf("the %d Sigstore bundles that refer to it were refused", tried)
+	case tried > 1:
+		detail = fmt.Sprintf("the %d signatures of it in cosign v2's legacy tags were refused", tried)
 	case len(f.Bundles) > 0:
 		detail = fmt.Sprintf("the %d Sigstore bundles that refer to it are malformed", len(f.Bundles))
 	default:
@@ -148,12 +174,9 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 			detail += fmt.Sprintf(" (%d other referrers)", n)
 		}
 	}
-	if len(legacy) > 0 {
-		detail += "; it has cosign v2 legacy tags (" + strings.Join(legacy, ", ") + "), which hallmark does not read: re-sign with cosign sign --new-bundle-format or hallmark sign"
-	}
 	rej := &verify.RejectedError{Cause: verify.CauseNoAttestation, Reason: fmt.Sprintf("no signature for %s: %s", digest, detail)}
 	res := &verify.Result{Artifact: t.name, Digest: &digest}
-	if tried == 1 {
+	if tried == 1 && worst.Err != nil {
 		var one *verify.RejectedError
 		if errors.As(worst.Err, &one) {
 			rej.Comparisons, rej.Hint = one.Comparisons, one.Hint
@@ -165,4 +188,44 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 	}
 	res.Error, res.Refused = verify.FailureOf(rej), refused
 	return verify.Outcome{Result: res, Err: rej}
+}
+
+// verifyLegacy verifies one layer of cosign v2's legacy tags: a .sig
+// layer's signature over its simple-signing payload, which must then name
+// the image's digest; a .att layer's DSSE envelope, whose statement must
+// have the image as subject, like any attestation.
+func verifyLegacy(ctx context.Context, v *verify.Verifier, t ociTarget, digest verify.Digest, ls oci.LegacySignature) (*verify.Result, error) {
+	res := &verify.Result{Artifact: t.name, Digest: &digest}
+	l, err := cosignbundle.Parse(ls.Legacy)
+	if err != nil {
+		return res, err
+	}
+	art, err := verify.ParseDigest(digest.String())
+	var signed *cosignbundle.Digest
+	if ls.Payload != nil {
+		// What was signed is the payload, not the image.
+		sum := sha256.Sum256(ls.Payload)
+		signed = &cosignbundle.Digest{Algorithm: "sha256", Value: sum[:]}
+		art, err = verify.ParseDigest("sha256:" + hex.EncodeToString(sum[:]))
+	}
+	if err != nil {
+		return res, err
+	}
+	art.Name = t.name
+	b, err := l.Bundle(signed)
+	if err != nil {
+		return res, err
+	}
+	out, err := v.Verify(ctx, b, art)
+	if err != nil {
+		return out, err
+	}
+	if ls.Payload != nil {
+		if err := oci.CheckSimpleSigning(ls.Payload, digest.String()); err != nil {
+			rej := &verify.RejectedError{Cause: verify.CauseArtifact, Reason: err.Error(), Err: err}
+			return out, rej
+		}
+		out.Digest = &digest
+	}
+	return out, nil
 }

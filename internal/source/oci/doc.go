@@ -28,11 +28,15 @@
 // only counts once pkg/verify has verified it against the image digest; a
 // list entry that lies about the blob gains nothing. Other referrers (SBOMs pushed by other
 // tools, cosign v2's OCI 1.1 experimental signatures) are listed as skipped.
-// cosign v2's legacy sha256-HEX.sig and .att tags are not read as bundles
-// (their layers are simple-signing payloads and DSSE envelopes with the
-// certificate and log entry in annotations, not Sigstore bundles): when no
-// bundle refers to an image, Legacy reports whether those tags exist, so
-// the refusal can say so.
+//
+// cosign v2's legacy tags are read too, but only when no Sigstore bundle
+// refers to the image (so that they cost nothing otherwise): each layer of
+// sha256-HEX.sig (a simple-signing payload, its signature, certificate and
+// Rekor bundle in annotations) and of sha256-HEX.att (a DSSE envelope) is
+// turned into cosign's legacy bundle JSON for package cosignbundle, which
+// makes a Sigstore bundle of it. A .sig signature covers the payload, not
+// the image: CheckSimpleSigning then requires the payload to name the
+// image's digest.
 //
 // # Registry access
 //

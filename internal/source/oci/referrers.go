@@ -249,27 +249,3 @@ func SelectBundle(manifest []byte, subject string) (Descriptor, error) {
 	}
 	return l, nil
 }
-
-// Legacy lists cosign v2's legacy tags of the manifest ref names by digest
-// that exist: sha256-HEX.sig (signatures) and sha256-HEX.att
-// (attestations). hallmark does not read them as bundles (see the package
-// documentation); this is for saying why nothing verified.
-func (c *Client) Legacy(ctx context.Context, ref Reference) ([]string, error) {
-	if ref.Digest == "" {
-		return nil, nil
-	}
-	p, err := c.puller(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, suffix := range []string{".sig", ".att"} {
-		tag := strings.Replace(ref.Digest, ":", "-", 1) + suffix
-		if _, err := p.Head(ctx, ref.ref.Context().Tag(tag)); err == nil {
-			out = append(out, ref.Repository+":"+tag)
-		} else if _, k := classify(err); k != ErrNotFound {
-			return out, wrap("looking for legacy cosign tags of", ref.Arg, err)
-		}
-	}
-	return out, nil
-}

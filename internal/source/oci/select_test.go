@@ -90,3 +90,50 @@ func FuzzSelectBundle(f *testing.F) {
 		}
 	})
 }
+
+func simpleSigning(digest, typ string) []byte {
+	return []byte(`{"critical":{"identity":{"docker-reference":"r.example/app"},"image":{"docker-manifest-digest":"` + digest +
+		`"},"type":"` + typ + `"},"optional":{"k":"v"}}`)
+}
+
+func TestCheckSimpleSigning(t *testing.T) {
+	cases := []struct {
+		name    string
+		payload []byte
+		ok      bool
+	}{
+		{"the image", simpleSigning(subjectDigest, "cosign container image signature"), true},
+		{"another image", simpleSigning(layerDigest, "cosign container image signature"), false},
+		{"another type", simpleSigning(subjectDigest, "atomic container signature"), false},
+		{"no digest", []byte(`{"critical":{"type":"cosign container image signature"}}`), false},
+		{"digest elsewhere", []byte(`{"optional":{"docker-manifest-digest":"` + subjectDigest + `"},"critical":{"type":"cosign container image signature"}}`), false},
+		{"not JSON", []byte(`{"critical"`), false},
+	}
+	for _, tc := range cases {
+		err := oci.CheckSimpleSigning(tc.payload, subjectDigest)
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, oci.ErrPayload)) {
+			t.Errorf("%s: err %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// FuzzCheckSimpleSigning: cosign's signed payload comes from the registry;
+// the check never panics, and accepts only payloads that name the digest.
+func FuzzCheckSimpleSigning(f *testing.F) {
+	seed := simpleSigning(subjectDigest, "cosign container image signature")
+	if oci.CheckSimpleSigning(seed, subjectDigest) != nil {
+		f.Fatal("the seed payload is refused")
+	}
+	f.Add(seed)
+	f.Add(simpleSigning(layerDigest, "cosign container image signature"))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := oci.CheckSimpleSigning(data, subjectDigest)
+		if err == nil && !strings.Contains(string(data), strings.TrimPrefix(subjectDigest, "sha256:")) && !strings.Contains(string(data), `\u`) {
+			t.Fatalf("accepted a payload that does not name %s: %q", subjectDigest, data)
+		}
+		if err != nil && !errors.Is(err, oci.ErrPayload) {
+			t.Fatalf("err %v is not ErrPayload", err)
+		}
+	})
+}

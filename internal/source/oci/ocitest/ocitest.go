@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sirupsen/logrus"
 )
@@ -235,5 +236,35 @@ func (c *CountingTransport) String() string {
 func (c *CountingTransport) Reset() {
 	for _, n := range []*atomic.Int64{&c.Total, &c.Referrers, &c.Manifests, &c.Blobs, &c.Ping, &c.Other} {
 		n.Store(0)
+	}
+}
+
+// LegacyLayer is one layer of a cosign v2 legacy signature image.
+type LegacyLayer struct {
+	MediaType   string
+	Data        []byte
+	Annotations map[string]string
+}
+
+// PushLegacy pushes an image of the given layers as repo:tag, the way
+// cosign v2 stores signatures (tag sha256-HEX.sig) and attestations
+// (sha256-HEX.att).
+func (r *Registry) PushLegacy(tb testing.TB, repoTag string, layers []LegacyLayer) {
+	tb.Helper()
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	for _, l := range layers {
+		var err error
+		img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(l.Data, types.MediaType(l.MediaType)), Annotations: l.Annotations})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ref, err := name.ParseReference(r.Host+"/"+repoTag, name.Insecure)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		tb.Fatalf("pushing %s: %v", ref, err)
 	}
 }
