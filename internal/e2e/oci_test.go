@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,6 +101,27 @@ func TestInteropOCI(t *testing.T) {
 				in.runEnv(t, env, exitOK, "hallmark", hallmarkVerify(signer, "oci://"+image)...)
 				in.runEnv(t, env, exitOK, "hallmark", hallmarkVerify(signer, reg.Ref("bycosign:v1"))...)
 				in.runEnv(t, env, exitRejected, "hallmark", hallmarkVerify("mallory@example.com", "oci://"+image)...)
+			})
+
+			// cosign's legacy format (sha256-HEX.sig), with a key and no
+			// log: hallmark reads it when no bundle refers to the image.
+			t.Run("cosign-legacy-signs-hallmark-verifies", func(t *testing.T) {
+				kdir := t.TempDir()
+				mustCosign(t, kdir, "generate-key-pair")
+				digest := reg.PushImage(t, "legacy:v1", ocitest.Options{})
+				image := reg.Host + "/legacy@" + digest
+				mustCosign(t, kdir, "sign", "--new-bundle-format=false", "--use-signing-config=false", "--tlog-upload=false",
+					"--allow-http-registry", "--yes", "--key", "cosign.key", image)
+				flags := []string{"verify", "--key", filepath.Join(kdir, "cosign.pub"), "--insecure-ignore-tlog", "--allow-insecure-registry"}
+				out, _ := in.runEnv(t, env, exitOK, "hallmark", append(flags, "oci://"+image)...)
+				if !strings.Contains(out, "legacy:sha256-") {
+					t.Errorf("not verified from the legacy tag:\n%s", out)
+				}
+				// Another key: refused.
+				odir := t.TempDir()
+				mustCosign(t, odir, "generate-key-pair")
+				in.runEnv(t, env, exitRejected, "hallmark", "verify", "--key", filepath.Join(odir, "cosign.pub"), "--insecure-ignore-tlog",
+					"--allow-insecure-registry", "oci://"+image)
 			})
 
 			t.Run("hallmark-signs-cosign-verifies", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -28,6 +29,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent is sent with every request.
 	UserAgent string
+	// ResponseTimeout bounds the wait for a response's headers, with the
+	// default transport (default one minute).
+	ResponseTimeout time.Duration
 }
 
 // Client talks to registries. It is safe for concurrent use, and reuses
@@ -49,7 +53,15 @@ func New(o Options) *Client {
 	}
 	base := o.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		// A registry that accepts the connection and then says nothing
+		// must not hang hallmark.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = o.ResponseTimeout
+		if t.ResponseHeaderTimeout <= 0 {
+			t.ResponseHeaderTimeout = time.Minute
+		}
+		t.TLSHandshakeTimeout = 30 * time.Second
+		base = t
 	}
 	c := &Client{o: o, transport: &httpsOnly{base: base, allowPlain: o.AllowInsecure}, pullers: map[string]*remote.Puller{}}
 	c.oras = &auth.Client{

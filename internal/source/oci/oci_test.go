@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -283,6 +286,8 @@ func TestParseReference(t *testing.T) {
 		{in: "oci://10.0.0.1:5000/app:v1", insecure: true, bad: true},
 		{in: "oci://registry.example.com/app:v1", insecure: true, bad: true},
 		{in: "oci://alpine", bad: true},
+		{in: "oci://docker.io/library/alpine:3", repo: "index.docker.io/library/alpine", tag: "3"},
+		{in: "oci://library/alpine:3", bad: true},
 		{in: "oci://alpine:3", bad: true},
 		{in: "ghcr.io/owner/app:v1", bad: true},
 		{in: "oci://ghcr.io/owner/app@sha256:abc", bad: true},
@@ -343,5 +348,23 @@ func TestBundlesRoundTrips(t *testing.T) {
 				t.Errorf("%s; want referrers, manifests, blobs %v", ct, want[k])
 			}
 		})
+	}
+}
+
+// TestSilentRegistry: a registry that accepts the request and never
+// answers is a network error after the response timeout, not a hang.
+func TestSilentRegistry(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-stop }))
+	defer srv.Close()
+	defer close(stop)
+	ref := parse(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/app:v1")
+	start := time.Now()
+	_, err := oci.New(oci.Options{AllowInsecure: true, ResponseTimeout: 200 * time.Millisecond}).Resolve(context.Background(), ref)
+	if !errors.Is(err, oci.ErrNetwork) {
+		t.Fatalf("err %v, want ErrNetwork", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

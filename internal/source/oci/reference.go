@@ -51,7 +51,10 @@ func ParseReference(s string, allowInsecure bool) (Reference, error) {
 		return Reference{}, &Error{Op: "parsing", Ref: s, Kind: ErrReference, Err: err}
 	}
 	reg := ref.Context().RegistryStr()
-	if !strings.Contains(body, "/") || !strings.HasPrefix(body, reg+"/") {
+	// The first component names a registry when it looks like a host, as
+	// Docker decides (a dot, a port, or localhost).
+	first, _, hasSlash := strings.Cut(body, "/")
+	if !hasSlash || !(strings.ContainsAny(first, ".:[") || first == "localhost") {
 		return Reference{}, &Error{Op: "parsing", Ref: s, Kind: ErrReference, Err: fmt.Errorf("name the registry: oci://REGISTRY/REPOSITORY (%q is read as %s)", body, ref.Name())}
 	}
 	if allowInsecure && !IsLoopback(reg) {
