@@ -143,6 +143,9 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 		}
 		return a.runAttestOCI(ctx, o, args)
 	}
+	if err := o.oci.onlyForImages(); err != nil {
+		return err
+	}
 	if err := o.check(args); err != nil {
 		return err
 	}

@@ -44,6 +44,25 @@ func (f *ociFlags) bind(cmd *cobra.Command, signing bool) {
 	cmd.MarkFlagsRequiredTogether("registry-password-stdin", "registry-username")
 }
 
+// onlyForImages refuses the registry flags when no oci:// image was given.
+func (f *ociFlags) onlyForImages() error {
+	var set []string
+	for _, fl := range []struct {
+		name string
+		on   bool
+	}{{"--registry-username", f.username != ""}, {"--registry-password-stdin", f.passwordStdin}, {"--allow-insecure-registry", f.allowInsecure},
+		{"--platform", f.platform != ""}, {"--recursive", f.recursive}, {"--no-push", f.noPush}} {
+		if fl.on {
+			set = append(set, fl.name)
+		}
+	}
+	if len(set) > 0 {
+		return usageError(fmt.Errorf("%s: only for oci:// images, and none was given", strings.Join(set, ", ")),
+			"name images as oci://REGISTRY/REPO[:TAG|@sha256:HEX], or drop the flag")
+	}
+	return nil
+}
+
 // ociArgs reports whether the arguments are oci:// images, refusing a mix of
 // images and files.
 func ociArgs(args []string) (bool, error) {

@@ -158,7 +158,7 @@ func TestOCIForeignBundle(t *testing.T) {
 			// Nothing was pushed for the other image (--no-push).
 			k.want(3, []string{"no signature for " + regexp.QuoteMeta(other) + ": no Sigstore bundle"}, cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:other"))...)...)
 			// Its bundle does verify for the other image's digest.
-			k.want(0, nil, cat([]string{"verify", "--bundle", out}, cat(k.verifyFlags, other)...)...)
+			k.want(0, nil, "verify", "--bundle", out, "--key", k.pub, "--insecure-ignore-tlog", other)
 			k.want(3, []string{"no signature for " + regexp.QuoteMeta(victim) + ": the one Sigstore bundle that refers to it was refused",
 				"refused " + regexp.QuoteMeta(k.reg.Host+"/app@sha256:") + ".*: the artifact is not the one that was signed"},
 				cat([]string{"verify"}, cat(k.verifyFlags, k.reg.Ref("app:v1"))...)...)
@@ -286,6 +286,8 @@ func TestOCIRegistryErrors(t *testing.T) {
 		{"username without password", "", cat(vf, "--allow-insecure-registry", "--registry-username", "alice", open.Ref("app:v1")), 2,
 			[]string{"--registry-username needs --registry-password-stdin"}},
 		{"images and files", "", cat(vf, open.Ref("app:v1"), "file.txt"), 2, []string{"cannot be mixed"}},
+		{"registry flags for a file", "", cat(vf, "--recursive", "file.txt"), 2, []string{"--recursive: only for oci:// images"}},
+		{"sign a file with --no-push", "", []string{"sign", "--key", "k.key", "--no-push", "file.txt"}, 2, []string{"--no-push: only for oci:// images"}},
 		{"no-push without bundle", "", []string{"sign", "--key", "k.key", "--no-push", open.Ref("app:v1")}, 2, []string{"--no-push pushes nothing"}},
 	}
 	for _, tc := range cases {

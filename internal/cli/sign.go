@@ -90,6 +90,9 @@ func (a *app) runSign(ctx context.Context, o *signOptions, args []string) error 
 		}
 		return a.runSignOCI(ctx, o, args)
 	}
+	if err := o.oci.onlyForImages(); err != nil {
+		return err
+	}
 	jobs, err := o.jobs(args)
 	if err != nil {
 		return err

@@ -108,6 +108,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 				}
 				return a.runVerifyOCI(cmd.Context(), o, args)
 			}
+			if err := o.oci.onlyForImages(); err != nil {
+				return err
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}

@@ -117,6 +117,15 @@ func TestInteropOCI(t *testing.T) {
 				if !strings.Contains(out, "legacy:sha256-") {
 					t.Errorf("not verified from the legacy tag:\n%s", out)
 				}
+				// A legacy attestation (sha256-HEX.att, a DSSE envelope).
+				pred := filepath.Join(kdir, "provenance.json")
+				write(t, pred, []byte(`{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}`))
+				mustCosign(t, kdir, "attest", "--new-bundle-format=false", "--use-signing-config=false", "--tlog-upload=false",
+					"--allow-http-registry", "--yes", "--key", "cosign.key", "--type", "slsaprovenance1", "--predicate", pred, image)
+				out, _ = in.runEnv(t, env, exitOK, "hallmark", append(append(flags, "--type", "slsaprovenance1"), "oci://"+image)...)
+				if !strings.Contains(out, ".att#") {
+					t.Errorf("the provenance not verified from the legacy .att tag:\n%s", out)
+				}
 				// Another key: refused.
 				odir := t.TempDir()
 				mustCosign(t, odir, "generate-key-pair")
