@@ -31,6 +31,7 @@ type verifyOptions struct {
 	gh                       ghPolicyFlags
 	ghDefaultType            bool          // verify, not scan: --repo/--owner default to SLSA provenance v1 as gh does
 	preset                   presetOptions // verify only: see verify_homebrew.go
+	oci                      ociFlags      // verify only: oci:// images, see oci.go
 
 	keyPath string
 
@@ -44,7 +45,6 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
-	oci         ociFlags           // verify only: oci:// images, see oci.go
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -102,6 +102,12 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.preset.name != "" {
+				return a.runVerifyPreset(cmd.Context(), o, args)
+			}
+			if len(o.preset.bottleURLs) > 0 {
+				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
+			}
 			if isOCI, err := ociArgs(args); err != nil || isOCI || o.oci.bundleFromOCI {
 				if err != nil {
 					return err
@@ -110,12 +116,6 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			}
 			if err := o.oci.onlyForImages(); err != nil {
 				return err
-			}
-			if o.preset.name != "" {
-				return a.runVerifyPreset(cmd.Context(), o, args)
-			}
-			if len(o.preset.bottleURLs) > 0 {
-				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
 			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
@@ -127,13 +127,13 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		}),
 	}
 	o.bindPolicy(cmd)
+	o.oci.bind(cmd, false)
 	o.attestation.bind(cmd)
 	o.cosign.bind(cmd)
 	o.bindRelease(cmd)
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
-	o.oci.bind(cmd, false)
 	return cmd
 }
 
