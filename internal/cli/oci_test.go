@@ -113,6 +113,10 @@ func TestOCISignAttestVerify(t *testing.T) {
 
 			k.want(0, []string{q(byTag + "@" + digest + ": " + k.reg.Host + "/app@sha256:")}, cat([]string{"sign"}, cat(k.keyFlags, byTag)...)...)
 			k.want(0, []string{"predicate slsaprovenance1"}, cat([]string{"attest", "--provenance"}, cat(k.keyFlags, byTag)...)...)
+			// --bundle OUT: pushed and written.
+			out := filepath.Join(t.TempDir(), "app.sigstore.json")
+			k.want(0, []string{q(out) + " and " + q(k.reg.Host+"/app@sha256:")}, cat([]string{"sign", "--bundle", out}, cat(k.keyFlags, byTag)...)...)
+			k.want(0, nil, "verify", "--bundle", out, "--key", k.pub, "--insecure-ignore-tlog", digest)
 
 			k.want(0, []string{"^OK " + q(byTag+"@"+digest) + `: signed with key .*\[bundle ` + q(k.reg.Host+"/app@sha256:")},
 				cat([]string{"verify"}, cat(k.verifyFlags, byTag)...)...)
@@ -121,10 +125,10 @@ func TestOCISignAttestVerify(t *testing.T) {
 			// gh's spelling.
 			k.want(0, nil, cat([]string{"verify", "--bundle-from-oci"}, cat(k.verifyFlags, byDigest)...)...)
 			// Another key: both bundles refused, each listed.
-			r := k.want(3, []string{"no signature for " + q(digest) + ": the 2 Sigstore bundles that refer to it were refused"},
+			r := k.want(3, []string{"no signature for " + q(digest) + ": the 3 Sigstore bundles that refer to it were refused"},
 				cat([]string{"verify"}, cat(k.otherFlags, byDigest)...)...)
-			if n := strings.Count(r.stderr, "hallmark:   refused "); n != 2 {
-				t.Errorf("%d refusals listed, want 2:\n%s", n, r.stderr)
+			if n := strings.Count(r.stderr, "hallmark:   refused "); n != 3 {
+				t.Errorf("%d refusals listed, want 3:\n%s", n, r.stderr)
 			}
 			// A type nobody attested.
 			k.want(3, []string{"no signature for " + q(digest)}, cat([]string{"verify", "--type", "spdxjson"}, cat(k.verifyFlags, byDigest)...)...)
