@@ -44,6 +44,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	pullers map[string]*remote.Puller
+	// emptyConfig holds the repositories known to have the empty config
+	// blob, which every referrer manifest names.
+	emptyConfig sync.Map
 }
 
 // New builds a Client. It contacts nothing.

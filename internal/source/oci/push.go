@@ -100,8 +100,11 @@ func (c *Client) PushBundle(ctx context.Context, p Push) (Descriptor, error) {
 	// millisecond of package init (its regexps) for this one call.
 	config := ocispec.DescriptorEmptyJSON
 	config.Data = nil
-	if err := pushIfAbsent(ctx, repo, config, ocispec.DescriptorEmptyJSON.Data); err != nil {
-		return Descriptor{}, wrap("pushing a bundle to", ref.Arg, err)
+	if _, done := c.emptyConfig.Load(ref.Repository); !done {
+		if err := pushIfAbsent(ctx, repo, config, ocispec.DescriptorEmptyJSON.Data); err != nil {
+			return Descriptor{}, wrap("pushing a bundle to", ref.Arg, err)
+		}
+		c.emptyConfig.Store(ref.Repository, true)
 	}
 	manifest, err := json.Marshal(ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
