@@ -370,3 +370,39 @@ func readTestKey(t *testing.T, path string) crypto.Signer {
 	}
 	return k.(crypto.Signer)
 }
+
+// TestOCIRepoAcceptsImageSignatures: --repo (and --owner) default to SLSA
+// provenance for attestations, as gh does; an image signature (cosign's
+// sign/v1 statement, what hallmark sign oci:// makes) is a signature, not
+// an attestation, and passes too.
+func TestOCIRepoAcceptsImageSignatures(t *testing.T) {
+	k := newOCIKit(t, ocitest.GGCR)
+	digest := k.reg.PushImage(t, "app:v1", ocitest.Options{})
+	inst, err := sigtest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex := strings.TrimPrefix(digest, "sha256:")
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"` + k.reg.Host + `/app","digest":{"sha256":"` + hex + `"}}],` +
+		`"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`
+	b, err := inst.Attest([]byte(st), sigtest.Options{Identity: sigtest.DemoIdentity, Issuer: sigtest.GitHubIssuer, GitHub: sigtest.DemoClaims()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushAsReferrer(t, k.reg.Ref("app:v1"), b)
+	trJSON, err := inst.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(tr, trJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := strings.TrimPrefix(sigtest.DemoRepository, "https://github.com/")
+	flags := []string{"verify", "--offline", "--trusted-root", tr, k.insecureFlag}
+	k.want(0, []string{"predicate https://sigstore.dev/cosign/sign/v1"}, cat(flags, "--repo", repo, k.reg.Ref("app:v1"))...)
+	// An explicit --type still applies to it.
+	k.want(3, []string{"no signature for " + regexp.QuoteMeta(digest)}, cat(flags, "--repo", repo, "--type", "slsaprovenance1", k.reg.Ref("app:v1"))...)
+	// Another repository: refused.
+	k.want(3, []string{"no signature for " + regexp.QuoteMeta(digest)}, cat(flags, "--repo", "someone/else", k.reg.Ref("app:v1"))...)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -46,6 +47,22 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 	if err != nil {
 		return err
 	}
+	vs := verifiers{any: v, signature: v}
+	if o.ghDefaultType && o.attestation.predicateType == "" && (o.repo != "" || o.gh.owner != "") {
+		// gh's default for --repo and --owner (SLSA provenance) is about
+		// attestations; an image signature (cosign's sign/v1 statement)
+		// is a signature, and is verified without it. The same flags, so
+		// the warnings were given already.
+		w := a.stdio.Err
+		a.stdio.Err = io.Discard
+		o.ghDefaultType = false
+		vs.signature, err = a.verifier(ctx, o, "")
+		o.ghDefaultType = true
+		a.stdio.Err = w
+		if err != nil {
+			return err
+		}
+	}
 	c, err := a.ociClient(&o.oci)
 	if err != nil {
 		return err
@@ -83,7 +100,7 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 	vg.SetLimit(ociConcurrency)
 	for i, t := range targets {
 		vg.Go(func() error {
-			outs[i] = verifyImage(vctx, v, t, found[i], legacy[i])
+			outs[i] = verifyImage(vctx, vs, t, found[i], legacy[i])
 			return nil
 		})
 	}
@@ -94,7 +111,19 @@ func (a *app) runVerifyOCI(ctx context.Context, o *verifyOptions, args []string)
 
 // verifyImage tries the bundles that refer to one manifest, those that
 // claim to cover its digest first, until one verifies.
-func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Found, legacy []oci.LegacySignature) verify.Outcome {
+// verifiers are the policy for attestations and, for image signatures
+// (statements of cosign's sign/v1 predicate type), the same without gh's
+// default predicate type.
+type verifiers struct{ any, signature *verify.Verifier }
+
+func (vs verifiers) of(predicateType string) *verify.Verifier {
+	if predicateType == oci.CosignSignPredicateType {
+		return vs.signature
+	}
+	return vs.any
+}
+
+func verifyImage(ctx context.Context, vs verifiers, t ociTarget, f *oci.Found, legacy []oci.LegacySignature) verify.Outcome {
 	alg, hex, _ := strings.Cut(t.image.Ref.Digest, ":")
 	digest := verify.Digest{Algorithm: alg, Value: hex}
 	var refused []verify.Refusal
@@ -124,6 +153,7 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 		}
 		art.Name = t.name
 		var res *verify.Result
+		v := vs.of(b.Coverage.PredicateType)
 		b.Exclusive(func(sb *bundle.Bundle) { res, err = v.Verify(ctx, sb, art) })
 		res.Artifact, res.Bundle = t.name, b.Origin
 		if err == nil {
@@ -141,7 +171,7 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 	}
 	for _, ls := range legacy {
 		tried++
-		res, err := verifyLegacy(ctx, v, t, digest, ls)
+		res, err := verifyLegacy(ctx, vs, t, digest, ls)
 		res.Artifact, res.Bundle = t.name, ls.Origin
 		if err == nil {
 			res.Refused = refused
@@ -194,7 +224,7 @@ func verifyImage(ctx context.Context, v *verify.Verifier, t ociTarget, f *oci.Fo
 // layer's signature over its simple-signing payload, which must then name
 // the image's digest; a .att layer's DSSE envelope, whose statement must
 // have the image as subject, like any attestation.
-func verifyLegacy(ctx context.Context, v *verify.Verifier, t ociTarget, digest verify.Digest, ls oci.LegacySignature) (*verify.Result, error) {
+func verifyLegacy(ctx context.Context, vs verifiers, t ociTarget, digest verify.Digest, ls oci.LegacySignature) (*verify.Result, error) {
 	res := &verify.Result{Artifact: t.name, Digest: &digest}
 	l, err := cosignbundle.Parse(ls.Legacy)
 	if err != nil {
@@ -216,7 +246,9 @@ func verifyLegacy(ctx context.Context, v *verify.Verifier, t ociTarget, digest v
 	if err != nil {
 		return res, err
 	}
-	out, err := v.Verify(ctx, b, art)
+	// A .sig signature is a message signature (gh's default type does not
+	// apply to it); a .att attestation is verified as attestations are.
+	out, err := vs.any.Verify(ctx, b, art)
 	if err != nil {
 		return out, err
 	}
