@@ -227,7 +227,9 @@ the referrer.
 
 'hallmark verify oci://...' lists the referrers, keeps the Sigstore bundles
 and verifies each against the digest with the policy flags and --type; it
-passes when one satisfies the policy. Nothing found, or everything refused,
+passes when one satisfies the policy (the SLSA provenance --repo and --owner
+ask for by default is asked of attestations, not of image signatures).
+Nothing found, or everything refused,
 is exit 3, "no signature for sha256:...", with each referrer found and why it
 was refused. --bundle-from-oci, as gh spells it, is accepted. When no
 Sigstore bundle refers to the image, cosign v2's legacy sha256-HEX.sig and
