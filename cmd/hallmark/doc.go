@@ -96,6 +96,32 @@ invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
 
 	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
 
+--preset npm verifies npm packages by the registry's attestations document
+(--attestations FILE, from <registry>/-/npm/v1/attestations/NAME@VERSION):
+the publish attestation with the registry key its hint names (key usage
+npm:attestations, valid at the log time), the SLSA provenance against the
+public-good root, pinned with --repo OWNER/NAME (and --signer-workflow, with
+gh's meaning; certificates from before October 2023 are read by their legacy
+GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
+(a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
+its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
+package is a usage error whose hint names the repository its provenance
+shows. --packument FILE also checks the registry signature (npm:signatures
+key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
+registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
+(needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
+--attestations-dir DIR verifies every registry package by its integrity
+against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
+packages without provenance are listed, and refused only with
+--require-provenance. The JSON report is {"schemaVersion", "preset":
+"npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
+"digest", "integrity", "verified", "status", "document", "publish",
+"publishKey", "provenance", "registrySignature", "error"}], "skipped",
+"summary"}.
+
+	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
+	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
+
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with
@@ -125,6 +151,122 @@ sha256:...") and "refused" lists why each covering bundle failed. A GitHub
 failure is exit 1 with cause rate-limited (the message says when to retry),
 auth or network.
 
+The scan gate: --max-age AGE (a Go duration, or 7d, 2w), --fail-on LEVEL
+and --vex FILE imply --type vuln and gate on scan attestations ('hallmark
+scan --attest'):
+
+	hallmark verify --repo OWNER/NAME --max-age 7d --fail-on high [--vex vex.json] \
+	  --bundle package-lock.json.vuln.sigstore.json package-lock.json
+
+Every bundle covering the artifact is verified; of the verified scan
+attestations, the newest by its verified timestamp (RFC 3161 or log time,
+never the predicate's scanFinishedOn) must be younger than --max-age, record
+a complete scan, and have no finding at or above --fail-on (unknown
+severity counts at any level) that an OpenVEX statement covers: status
+not_affected or fixed, the finding's id or an alias, and a product that is
+the artifact by "hashes": {"sha-256": ...} (its subcomponents, if any,
+naming the package). Contradicting statements cover nothing. A refusal is
+exit 3 listing each offending finding (id, severity, package), or the age
+expected and actual with the timestamp used; --output json adds
+"vulnGate". --max-age-at TIME measures the age at a later time (never
+earlier than now).
+
+--vsa OUT writes a signed SLSA verification summary v1 of one artifact's
+verify, PASSED or FAILED (exit 0 or 3; none when verify could not
+complete), with resourceUri (--vsa-resource-uri, default
+pkg:generic/NAME?checksum=sha256:HEX), the policy digest (sha256 of the
+RFC 8785 JSON of the effective flags), the bundles used and the SLSA build
+levels established (L1 for verified provenance; L2 only for GitHub-hosted
+GitHub Actions provenance checked against its certificate; never L3).
+It is signed keyless or with --vsa-key FILE and sign's service flags (with
+--offline: --vsa-key without services), and verifies with --type
+https://slsa.dev/verification_summary/v1.
+
+# Policy files
+
+'hallmark verify --policy POLICY.yaml' checks bundles against one file that
+says who may sign what, which attestations an artifact must have and what
+they must say, and how the steps of a supply chain chain together; every
+rule that fails is reported, expected against actual, not only the first:
+
+	hallmark verify --policy POLICY.yaml [--bundle B]... [--bundle-dir D] ARTIFACT...
+	hallmark policy lint POLICY.yaml
+	hallmark policy schema
+	hallmark policy init --from BUNDLE... [-o policy.yaml]
+
+Every bundle given is verified once (a JSONL file counts as many; an
+attestation without its artifact, its subjects compared by the policy; a
+plain signature against the artifacts it covers), over one trust load, and
+the policy is evaluated over what verified. One signer, one predicate rule
+and a two-step layout:
+
+	version: 1
+	trust:                       # optional: roots (public-good, github, or files
+	  roots: [public-good]       # relative to the policy) and thresholds
+	  minTlogEntries: 1
+	  minTimestamps: 1
+	signers:
+	  release:                   # keyless: issuer or issuerPattern, san or sanPattern (anchored)
+	    issuer: https://token.actions.githubusercontent.com
+	    sanPattern: https://github\.com/acme/app/\.github/workflows/release\.yml@refs/tags/v.*
+	    github: {repository: acme/app, ref: refs/tags/v*, runnerEnvironment: github-hosted}
+	  builder: {key: keys/builder.pub}   # a PEM key file, or keyPEM: inline
+	artifacts:
+	  - name: "*.pkg"            # a glob over the artifact's name (or base name)
+	    attestations:
+	      - predicateType: slsaprovenance1   # a short name, a URI, or signature
+	        signers: "1 of [release]"        # N distinct signers of those named
+	        rules:                           # CEL, true for every accepted attestation
+	          - name: tagged
+	            cel: predicate.buildDefinition.externalParameters.workflow.ref.startsWith("refs/tags/")
+	steps:                       # in-toto layout: the artifact is a product of the last step
+	  - name: build              # the link of 'hallmark attest run --step build'
+	    signers: "1 of [builder]"
+	    materials: ["ALLOW src/*", "DISALLOW *"]
+	    products: ["ALLOW app.tar.gz", "DISALLOW *"]
+	  - name: package
+	    signers: "1 of [builder]"
+	    materials: ["MATCH app.tar.gz WITH products FROM build", "DISALLOW *"]
+	    products: ["ALLOW app.pkg", "DISALLOW *"]
+
+A step's attestations are in-toto links v0.3 of its name (predicateType:
+link, the default) or SLSA provenance (slsaprovenance1, slsaprovenance02);
+materials are the link's materials (the provenance's resolved
+dependencies), products the statement's subjects. Artifact rules apply in
+order as in in-toto: ALLOW consumes what it matches, DISALLOW fails on what
+is left that it matches, REQUIRE needs a name, MATCH pattern [IN prefix]
+WITH products|materials [IN prefix] FROM step consumes what the other step
+recorded with the same name and digest and fails naming each artifact it
+selects that differs; patterns are fnmatch (* crosses /), and what is left
+at the end is allowed. Every step but the last must feed a later one.
+
+CEL rules see subject, predicateType, predicate, signer (kind, identity,
+san, issuer, keyFingerprint, github: repository, ref, digest, trigger,
+workflow, runnerEnvironment, ...), now and timestamps (the bundle's verified
+timestamps: kind, uri, time), so a scan gate is a policy too:
+
+	cel: timestamps.exists(t, now - t.time < duration("168h"))
+
+Text output lists each failed rule with its place in the file, expected and
+actual, and the bundles refused; --output json prints {"schemaVersion",
+"policy", "passed", "rules": [{"rule", "artifact", "predicateType",
+"expected", "actual", "passed", "position", "bundles"}], "artifacts",
+"attestations", "refused"}. Exit 3 when any rule fails; a bad policy is exit
+2 with each problem at FILE:LINE:COLUMN. --policy replaces verify's policy
+flags (--repo, --certificate-identity, --key, --type, ...); --trusted-root
+replaces the policy's trust roots.
+
+'policy lint' checks a file (YAML, every field known, the JSON Schema of
+'policy schema', CEL type-checked, signers defined, MATCH FROM a step, no
+step unreachable). 'policy init' verifies the bundles it is given and writes
+a policy pinning exactly their signers, predicate types, claims and links
+(chained with MATCH), with REVIEW comments on what to widen.
+
+A signed policy ('hallmark sign POLICY.yaml') is verified before it is used:
+--policy-bundle B with --policy-identity and --policy-issuer, or
+--policy-key FILE, under verify's trust flags; a policy whose bundle does
+not verify is exit 3.
+
 # Download
 
 'hallmark download' writes each ARTIFACT's GitHub attestations to
@@ -132,6 +274,12 @@ DIR/sha256:<hex>.jsonl (--dir, default .), one bundle per line, atomically, so
 that 'hallmark verify --bundle-dir DIR --offline' verifies them later. --type
 keeps one predicate type. No attestation, rate limiting, authentication and
 the network are each exit 1 with their message and JSON "reason".
+
+'hallmark download --preset npm --lockfile package-lock.json --dir DIR'
+writes the npm registry's attestations document of every registry package of
+the lockfile (--registry URL, default https://registry.npmjs.org) to
+DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), atomically; a package
+without attestations is listed, not a failure; a registry error is exit 1.
 
 # Sign
 
@@ -255,6 +403,7 @@ says, against the osv.dev API or, with --offline, the local database that
 
 	hallmark scan [--offline] [--fail-on LEVEL] [-o text|json|sarif|openvex|cyclonedx|markdown] [PATH...]
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
+	hallmark scan --attest [--bundle OUT] [--key K | sign's keyless flags] [PATH...]
 	hallmark db update|import|status
 
 'hallmark db status' lists the ecosystems, then reads every record and runs
@@ -285,6 +434,16 @@ the reason (in SARIF, as an unsuccessful invocation's notifications), and
 the scan exits 1 at the end unless --allow-incomplete. SARIF locations are
 relative to %SRCROOT%, the working directory, as GitHub code scanning
 expects.
+
+--attest [--bundle OUT] signs the result as an in-toto vulns v0.2
+attestation (scanner, database snapshot per ecosystem, scan start and
+finish, each finding with its ids, severities and package), or with -o
+openvex the OpenVEX document, about the files scanned (path and sha256) or
+--attestation-subject FILE; keyless or --key with sign's flags, the bundle
+FILE.vuln.sigstore.json by default, written atomically. An incomplete scan
+is not signed; a signing failure is exit 1 and writes no bundle; findings
+still exit 3. --db DIR selects the local database with or without
+--offline.
 
 # Trust
 

@@ -83,6 +83,7 @@ func fixtures(t *testing.T) string {
 //	agecache DAYS          make every cached trust root DAYS days old; sets $FETCHED_DATE
 //	mirror start|down      a proxy of $TUF_URL at $MIRROR_URL; down makes it drop every connection
 //	ghapi MODE FILE...     a GitHub attestations API at $GHAPI_URL serving FILEs' bundles (see cmdGHAPI)
+//	tsa                    a fake Fulcio and TSA: $TSA_URL, $TSA_ROOT, $TSA_CONFIG (see cmdTSA)
 //
 // and the conditions [unshare]: 'unshare -n' works here (root, or user
 // namespaces), so a command can be run without any network; [oddnames]: file
@@ -131,6 +132,8 @@ func TestScripts(t *testing.T) {
 			"zip":      cmdZip,
 			"damage":   cmdDamage,
 			"ghapi":    cmdGHAPI,
+			"npmfx":    cmdNPMFixtures, // npm_fixtures_test.go
+			"tsa":      cmdTSA,         // scangate_test.go
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -21,6 +21,7 @@ type downloadOptions struct {
 	predicateType string
 	dir           string
 	github        githubFlags
+	npm           npmDownloadOptions // download_npm.go
 }
 
 func (a *app) downloadCommand() *cobra.Command {
@@ -38,12 +39,22 @@ Nothing is verified here. Requests are anonymous, which is enough for public
 repositories; GH_TOKEN or GITHUB_TOKEN is sent when set. --api-url points at
 GitHub Enterprise Server (https://HOST/api/v3).
 
+--preset npm --lockfile package-lock.json downloads the npm registry's
+attestations documents of every package of the lockfile instead (from
+--registry, default https://registry.npmjs.org) into DIR/NAME@VERSION.json
+(DIR/@SCOPE/NAME@VERSION.json), for 'hallmark verify --preset npm --lockfile
+package-lock.json --attestations-dir DIR'. A package published without
+provenance has no document, and is no failure.
+
 Exit codes: 0 all written, 1 could not complete (no attestation, rate limit,
 authentication, network), 2 usage error.`,
 		Example: `  hallmark download --repo cli/cli gh_2.96.0_checksums.txt --dir attestations/
   hallmark verify --bundle-dir attestations/ --offline --repo cli/cli gh_2.96.0_checksums.txt`,
-		Args: cobra.MinimumNArgs(1),
+		Args: downloadArgs(&o.npm), // cobra.MinimumNArgs(1), but none with --preset npm
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
+			if o.npm.preset != "" || o.npm.lockfile != "" {
+				return a.runDownloadNPM(cmd.Context(), o)
+			}
 			return a.runDownload(cmd.Context(), o, args)
 		}),
 	}
@@ -53,7 +64,7 @@ authentication, network), 2 usage error.`,
 	f.StringVar(&o.predicateType, "type", "", "keep only attestations of this predicate `TYPE` (a short name such as slsaprovenance1, or a URI)")
 	f.StringVar(&o.dir, "dir", ".", "the `DIR`ectory to write sha256:<hex>.jsonl files to")
 	f.StringVar(&o.github.apiURL, "api-url", source.DefaultAPIURL, "GitHub's REST API `URL` (GitHub Enterprise Server: https://HOST/api/v3)")
-	cmd.MarkFlagsOneRequired("repo", "owner")
+	o.npm.bind(cmd) // --repo or --owner is required without --preset npm: see githubScope
 	return cmd
 }
 

@@ -43,6 +43,7 @@ var commands = []struct {
 	{"trust", (*app).trustCommand},
 	{"version", (*app).versionCommand},
 	{"download", (*app).downloadCommand},
+	{"policy", (*app).policyCommand},
 }
 
 // rootCommandFor is the command tree a run with args needs: when the

@@ -36,6 +36,7 @@ type scanOptions struct {
 	attestation string
 	subject     string
 	att         verifyOptions
+	attest      scanAttestOptions // scan_attest.go
 }
 
 // ignoreFileName is the osv-scanner configuration file hallmark honours.
@@ -48,8 +49,8 @@ func (a *app) scanCommand() *cobra.Command {
 		Short: "Find known vulnerabilities (OSV) in lockfiles, SBOMs and attested SBOMs",
 		Long: `Scan lockfiles, manifests, SBOMs and directories (default: the current one) for
 packages with known vulnerabilities in the OSV database: online through the
-osv.dev API, or with --offline against the local database that 'hallmark db'
-imports or updates.
+osv.dev API, or with --offline (or --db DIR) against the local database that
+'hallmark db' imports or updates.
 
 Matching follows the OSV schema range by range, per ecosystem version order;
 unpinned requirements (>=, ranges) are listed as not checked, never matched
@@ -62,6 +63,17 @@ statements (--vex); suppressed findings stay in every report, marked.
 
 --attestation FILE scans the SBOM inside a Sigstore bundle: the bundle is
 verified first, with the same policy flags as 'hallmark verify'.
+
+--attest signs the result as an in-toto vulnerability attestation
+(https://in-toto.io/attestation/vulns/v0.2: scanner, database snapshot per
+ecosystem, scan start and finish, each finding with its ids, severities and
+package), or with -o openvex the OpenVEX document, whose subjects are the
+files scanned (by sha256) or --attestation-subject FILE. Signing is keyless
+or --key, with the flags of 'hallmark sign'; the bundle goes to --bundle OUT
+(default FILE.vuln.sigstore.json for the one FILE scanned), atomically. A
+scan that cannot be read in full is not signed; one that cannot be signed
+exits 1 and writes no bundle. 'hallmark verify --type vuln --max-age 7d
+--fail-on high' gates on it.
 
 --output (-o) picks the report format: text (default), json (the versioned
 scan.Result schema), sarif (SARIF 2.1.0, for GitHub code scanning), openvex
@@ -80,18 +92,19 @@ Exit codes: 0 no finding at or above --fail-on (default: any finding),
 2 usage error. No packages found is 0 with a warning.`,
 		Example: `  hallmark scan .
   hallmark scan --offline --fail-on high -o sarif --output-file scan.sarif package-lock.json
-  hallmark scan --attestation sbom.sigstore.json --repo OWNER/NAME`,
+  hallmark scan --attestation sbom.sigstore.json --repo OWNER/NAME
+  hallmark scan --attest --fail-on high package-lock.json   # package-lock.json.vuln.sigstore.json`,
 		Annotations: map[string]string{outputFormats: strings.Join(scanreport.Formats, ",")},
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.att.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
-			return a.runScan(cmd.Context(), o, args)
+			return a.runScan(cmd.Context(), cmd, o, args)
 		}),
 	}
 	f := cmd.Flags()
 	// scan's own --output, bound to the global value, so that its help
 	// lists every format scan accepts.
 	f.StringVarP(&a.output, "output", "o", "text", "report `FORMAT`: "+orList(scanreport.Formats))
-	f.StringVar(&o.dbDir, "db", "", "local vulnerability database `DIR` (default: hallmark/osv in the user cache directory)")
+	f.StringVar(&o.dbDir, "db", "", "scan against the local vulnerability database `DIR`, also without --offline (default with --offline: hallmark/osv in the user cache directory)")
 	f.StringVar(&o.apiURL, "api-url", "", "OSV API base `URL` (env HALLMARK_OSV_API; default "+osvdb.DefaultAPIURL+")")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 only for findings at or above `LEVEL`: low, medium, high or critical (default: any finding)")
 	f.BoolVar(&o.noDev, "no-dev", false, "leave out packages only used for development (npm dev, Maven test, ...)")
@@ -101,15 +114,16 @@ Exit codes: 0 no finding at or above --fail-on (default: any finding),
 	f.StringVar(&o.outputFile, "output-file", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.Var(&o.maxFileSize, "max-file-size", "largest lockfile, manifest or SBOM read, such as 512MiB or 1GiB; a larger one is a failure of that file")
 	f.StringVar(&o.attestation, "attestation", "", "scan the SBOM attested in this Sigstore bundle `FILE` (verified first)")
-	f.StringVar(&o.subject, "attestation-subject", "", "with --attestation, the artifact `FILE` the attestation must be about")
+	f.StringVar(&o.subject, "attestation-subject", "", "with --attestation, the artifact `FILE` the attestation must be about; with --attest, the subject of the signed result")
 	o.att.bindPolicy(cmd)
+	o.attest.bind(cmd)
 	// One --offline for both the vulnerability data and the trust root of
 	// --attestation.
 	f.Lookup("offline").Usage = "never use the network: the local vulnerability database, and --trusted-root or the cached trust root"
 	return cmd
 }
 
-func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error {
+func (a *app) runScan(ctx context.Context, cmd *cobra.Command, o *scanOptions, args []string) error {
 	min := scan.LevelUnknown
 	if o.failOn != "" {
 		l, ok := scan.ParseLevel(o.failOn)
@@ -118,14 +132,18 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		}
 		min = l
 	}
-	if o.subject != "" && o.attestation == "" {
-		return usageError(errors.New("--attestation-subject needs --attestation"))
+	if o.subject != "" && o.attestation == "" && !o.attest.enabled {
+		return usageError(errors.New("--attestation-subject needs --attestation or --attest"))
 	}
 	if o.attestation == "" && len(args) == 0 {
 		args = []string{"."}
 	}
 	opts := scan.Options{Scanner: scan.Scanner{Name: "hallmark", Version: buildVersion().Version}, AllowIncomplete: o.allowIncomplete}
 	if err := a.loadSuppressions(ctx, o, args, &opts); err != nil {
+		return err
+	}
+	plan, err := a.prepareScanAttest(ctx, cmd, o, args)
+	if err != nil {
 		return err
 	}
 
@@ -184,6 +202,11 @@ func (a *app) runScan(ctx context.Context, o *scanOptions, args []string) error 
 		}
 		return withHint(&cliError{code: ExitError, err: fmt.Errorf("%d %s could not be read: the scan is incomplete", n, plural(n, "file", "files"))},
 			"fix or remove the file, or pass --allow-incomplete to accept a scan without it")
+	}
+	if plan != nil {
+		if err := a.signScan(ctx, o, plan, res); err != nil {
+			return err
+		}
 	}
 	if n := len(scan.FailOn(res.Findings, min)); n > 0 {
 		if a.output != "text" || o.outputFile != "" {
@@ -295,7 +318,7 @@ func sbomHint(predicateType string) string {
 
 // scanSource opens the local database (--offline) or the osv.dev client.
 func (a *app) scanSource(o *scanOptions) (scan.Source, func(), error) {
-	if !o.att.trust.offline {
+	if !o.att.trust.offline && o.dbDir == "" {
 		return &osvdb.Client{BaseURL: firstNonEmpty(o.apiURL, os.Getenv("HALLMARK_OSV_API"))}, func() {}, nil
 	}
 	dir, err := dbDir(o.dbDir)

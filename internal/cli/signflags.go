@@ -20,6 +20,7 @@ import (
 // root. They turn into one sign.Signer with newSigner.
 type signFlags struct {
 	keyPath string
+	keyFlag string // the key's flag, "--key" unless bindSigning named another
 
 	identityToken      string
 	oidcIssuer         string
@@ -39,8 +40,20 @@ type signFlags struct {
 }
 
 func (o *signFlags) bind(cmd *cobra.Command) {
+	o.bindSigning(cmd, "key", "sign with this PEM private key `FILE` instead of keyless")
+	o.trust.bind(cmd.Flags())
+}
+
+// bindSigning binds the signing flags but the trust root's, for a command
+// that binds the trust flags itself (and copies them into o.trust before
+// newSigner): the private key as keyFlag, or, with keyUsage "", a keyFlag
+// the command already binds (its value is copied into o.keyPath).
+func (o *signFlags) bindSigning(cmd *cobra.Command, keyFlag, keyUsage string) {
 	f := cmd.Flags()
-	f.StringVar(&o.keyPath, "key", "", "sign with this PEM private key `FILE` instead of keyless")
+	o.keyFlag = "--" + keyFlag
+	if keyUsage != "" {
+		f.StringVar(&o.keyPath, keyFlag, "", keyUsage)
+	}
 	f.StringVar(&o.identityToken, "identity-token", "", "the OIDC identity `TOKEN`, or @FILE to read it from FILE")
 	f.StringVar(&o.oidcIssuer, "oidc-issuer", "", "OIDC issuer `URL` of the interactive login (default: the signing config's)")
 	f.StringVar(&o.oidcClientID, "oidc-client-id", oidc.DefaultClientID, "OIDC client `ID` of the interactive login")
@@ -51,12 +64,19 @@ func (o *signFlags) bind(cmd *cobra.Command) {
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor `URL` (overrides the signing config)")
 	f.Uint32Var(&o.rekorVersion, "rekor-version", 0, "Rekor API `VERSION`, 1 or 2 (default: the signing config's newest; 1 with --rekor-url)")
 	f.StringVar(&o.timestampURL, "timestamp-url", "", "RFC 3161 timestamp authority `URL` (overrides the signing config)")
-	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record the signature in the transparency log (false: --key only)")
-	f.BoolVar(&o.timestamp, "timestamp", true, "get RFC 3161 timestamps from the signing config's TSAs (false: --key only)")
-	o.trust.bind(f)
+	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record the signature in the transparency log (false: "+o.keyFlag+" only)")
+	f.BoolVar(&o.timestamp, "timestamp", true, "get RFC 3161 timestamps from the signing config's TSAs (false: "+o.keyFlag+" only)")
 	for _, id := range []string{"identity-token", "oidc-issuer", "oidc-client-id", "oidc-device-flow", "oidc-disable-ambient-providers", "fulcio-url"} {
-		cmd.MarkFlagsMutuallyExclusive("key", id)
+		cmd.MarkFlagsMutuallyExclusive(keyFlag, id)
 	}
+}
+
+// keyFlagName is the private key's flag, for the messages.
+func (o *signFlags) keyFlagName() string {
+	if o.keyFlag == "" {
+		return "--key"
+	}
+	return o.keyFlag
 }
 
 // newSigner checks the signing flags and builds the signer: the services
@@ -65,7 +85,7 @@ func (o *signFlags) bind(cmd *cobra.Command) {
 func (a *app) newSigner(ctx context.Context, o *signFlags) (*sign.Signer, string, error) {
 	keyMode := o.keyPath != ""
 	if !keyMode && (!o.tlogUpload || !o.timestamp) {
-		return nil, "", usageError(errors.New("--tlog-upload=false and --timestamp=false need --key: a Fulcio certificate lives minutes and needs a logged or timestamped signing time"))
+		return nil, "", usageError(fmt.Errorf("--tlog-upload=false and --timestamp=false need %s: a Fulcio certificate lives minutes and needs a logged or timestamped signing time", o.keyFlagName()))
 	}
 	if o.rekorVersion != 0 && o.rekorVersion != 1 && o.rekorVersion != 2 {
 		return nil, "", usageError(fmt.Errorf("--rekor-version %d: want 1 or 2", o.rekorVersion))
@@ -78,8 +98,8 @@ func (a *app) newSigner(ctx context.Context, o *signFlags) (*sign.Signer, string
 	}
 	needServices := !keyMode || o.tlogUpload || o.timestamp
 	if o.trust.offline && needServices {
-		return nil, "", usageError(errors.New("--offline signs only with --key and no services"),
-			"pass --tlog-upload=false --timestamp=false with --key, or drop --offline")
+		return nil, "", usageError(fmt.Errorf("--offline signs only with %s and no services", o.keyFlagName()),
+			fmt.Sprintf("pass --tlog-upload=false --timestamp=false with %s, or drop --offline", o.keyFlagName()))
 	}
 	overrides := sign.Overrides{
 		FulcioURL: o.fulcioURL, RekorURL: o.rekorURL, RekorVersion: o.rekorVersion,

@@ -45,6 +45,9 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
+	npm         npmOptions         // verify only: --preset npm, see verify_npm.go
+	vuln        gateOptions        // verify only: --max-age, --fail-on, --vex, --vsa (verify_vuln.go)
+	policy      policyFileFlags    // verify only: --policy (verify_policy.go)
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -82,6 +85,13 @@ no --type, an attestation must be SLSA provenance v1; --type any lifts it.
 
 --preset homebrew-core (or homebrew --repo OWNER/TAP) verifies Homebrew
 bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
+--preset npm verifies an npm tarball (or its sha512:<hex>, or integrity
+sha512-<base64>) against the registry's --attestations document, pinning its
+provenance with --repo; --lockfile with --attestations-dir a whole project.
+
+--policy FILE checks every bundle given against a policy file instead (who
+signs what, which attestations, CEL rules, an in-toto layout of steps) and
+reports every rule that fails; see 'hallmark policy --help'.
 
 Trust comes from --trusted-root (or HALLMARK_TRUSTED_ROOT), else the Sigstore
 public-good root kept fresh through TUF and cached; --offline uses only those
@@ -98,10 +108,30 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
     --certificate-oidc-issuer https://accounts.example.com app.tar.gz
 
   # a key-signed file
-  hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz`,
-		Args: cobra.MinimumNArgs(1),
+  hallmark verify --key cosign.pub --bundle app.sigstore.json app.tar.gz
+
+  # a policy file over a build's attestations
+  hallmark verify --policy policy.yaml --bundle-dir attestations/ app.pkg`,
+		Args: npmArgs(o), // cobra.MinimumNArgs(1), but none with --preset npm --lockfile
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
+			if o.policy.set() {
+				if fl := changedFlag(cmd, "max-age", "max-age-at", "fail-on", "vex"); fl != "" {
+					return usageError(fmt.Errorf("%s does not combine with --policy", fl),
+						"write the scan gate as a CEL rule of the policy file (see 'hallmark help verify'), or verify without --policy")
+				}
+				if fl := changedFlag(cmd, append([]string{"vsa", "vsa-key", "vsa-resource-uri"}, signingFlagNames...)...); fl != "" {
+					return usageError(fmt.Errorf("%s does not combine with --policy yet", fl),
+						"a verification summary is written by verifies without --policy; drop "+fl)
+				}
+				return a.runVerifyPolicy(cmd.Context(), cmd, o, args)
+			}
+			if o.vuln.active(cmd) {
+				return a.runVerifyGate(cmd.Context(), cmd, o, args)
+			}
+			if o.preset.name == "npm" || o.npm.set() {
+				return a.runVerifyNPM(cmd.Context(), o, args)
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
@@ -134,6 +164,9 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
+	o.npm.bind(cmd)
+	o.vuln.bind(cmd)
+	o.policy.bind(cmd)
 	return cmd
 }
 

@@ -30,10 +30,11 @@ type presetOptions struct {
 
 func (p *presetOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles)")
+	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles); "+
+		"npm (tarballs or a lockfile, with --attestations or --attestations-dir, --repo OWNER/NAME)")
 	f.StringArrayVar(&p.bottleURLs, "bottle-url", nil, "the `URL` a bottle was downloaded from, for its backfill attestation (one per bottle, in order)")
 	for _, n := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
-		"certificate-oidc-issuer-regexp", "signer-workflow", "owner", "signer-repo"} {
+		"certificate-oidc-issuer-regexp", "owner", "signer-repo"} { // --signer-workflow: see runVerifyPreset
 		cmd.MarkFlagsMutuallyExclusive("preset", n)
 	}
 }
@@ -70,7 +71,7 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 		return usageError(fmt.Errorf("--preset %q: %s", o.preset.name, strings.TrimPrefix(err.Error(), verify.ErrPolicy.Error()+": ")),
 			"--preset homebrew-core verifies homebrew-core bottles; --preset homebrew --repo OWNER/TAP a tap's")
 	}
-	if o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() {
+	if o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() || o.signerWorkflow != "" {
 		return usageError(errors.New("--preset sets the whole policy: it takes no other identity flag"),
 			"drop the identity flags, or verify without --preset")
 	}
@@ -187,7 +188,7 @@ func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, d v
 			}
 		}
 		ownEv.Refused++
-		ownEv.Reasons = append(ownEv.Reasons, fmt.Sprintf("%s: %s", c.origin, failureMessage(err)))
+		ownEv.Reasons = append(ownEv.Reasons, bottleRefusal(c.origin, err))
 	}
 	v, err := homebrew.Check(p, b, d, ownEv, backEv, homebrew.BackfillCutoff)
 	if err != nil && fetchErr != nil {
@@ -201,6 +202,26 @@ func verifyBottle(ctx context.Context, p homebrew.Preset, b homebrew.Bottle, d v
 		return out
 	}
 	return bottleOutcome{Digest: &d, Verified: true, Reason: homebrew.ReasonVerified, Verdict: v}
+}
+
+// bottleRefusal is one refused bundle's part of the bottle's message: why,
+// and every policy field that differed, expected vs actual.
+func bottleRefusal(origin string, err error) string {
+	msg := origin + ": " + failureMessage(err)
+	var rej *verify.RejectedError
+	if !errors.As(err, &rej) {
+		return msg
+	}
+	var diffs []string
+	for _, c := range rej.Comparisons {
+		if !c.Match {
+			diffs = append(diffs, fmt.Sprintf("%s expected %s, actual %q", c.Field, termtext.Line(c.Expected), c.Actual))
+		}
+	}
+	if len(diffs) == 0 {
+		return msg
+	}
+	return msg + " (" + strings.Join(diffs, "; ") + ")"
 }
 
 // fileDigest is the SHA-256 of a bottle file (a regular file: a FIFO

@@ -14,6 +14,16 @@
 # HALLMARK_E2E_GITHUB_ISSUER and HALLMARK_E2E_GITHUB_TOKEN_URL: a second issuer
 # that Fulcio treats as GitHub Actions (type github-workflow), so that its
 # tokens' claims become Fulcio's GitHub certificate extensions.
+# In a private mount namespace as well (e2e.sh enters one when it can), a
+# third issuer is GitHub Actions' at its real URL,
+# https://token.actions.githubusercontent.com, for what pins that issuer
+# (verify --preset homebrew-core, --repo without --certificate-oidc-issuer):
+# /etc/hosts is replaced, in this namespace only, by a copy mapping the host
+# to 127.0.0.1, the issuer serves HTTPS on 127.0.0.1:443 with a certificate
+# from a CA made at start, and only Fulcio trusts that CA (its issuer
+# config's CACert). CMD then sees HALLMARK_E2E_GITHUB_ACTIONS_ISSUER and
+# HALLMARK_E2E_GITHUB_ACTIONS_TOKEN_URL (tokens over plain HTTP on
+# 127.0.0.1:5558), else HALLMARK_E2E_GITHUB_ACTIONS_WHY_NOT says why not.
 # Work files and server logs go to $HALLMARK_E2E_WORK (default a temporary
 # directory, removed when CMD passes; its path is printed).
 set -euo pipefail
@@ -59,7 +69,10 @@ build() {
 }
 
 # The addresses, fixed: the namespace is ours alone.
-OIDC=127.0.0.1:5556 OIDC_GITHUB=127.0.0.1:5557 FULCIO=127.0.0.1:5555 FULCIO_GRPC=5554 REKOR=127.0.0.1:3003 TILES=127.0.0.1:3080 TSA=127.0.0.1:3004
+OIDC=127.0.0.1:5556 OIDC_GITHUB=127.0.0.1:5557 OIDC_ACTIONS=127.0.0.1:5558 OIDC_ACTIONS_TLS=127.0.0.1:443 FULCIO=127.0.0.1:5555 FULCIO_GRPC=5554 REKOR=127.0.0.1:3003 TILES=127.0.0.1:3080 TSA=127.0.0.1:3004
+
+ACTIONS_ISSUER=https://token.actions.githubusercontent.com
+ACTIONS_HOST=${ACTIONS_ISSUER#https://}
 
 PIDS=()
 start() { # start NAME CMD...
@@ -82,7 +95,27 @@ stop() {
 	done
 	kill -9 "${PIDS[@]}" 2>/dev/null || true
 	wait "${PIDS[@]}" 2>/dev/null || true
-	PIDS=()
+	ACTIONS_ISSUER=https://token.actions.githubusercontent.com
+ACTIONS_HOST=${ACTIONS_ISSUER#https://}
+
+PIDS=()
+}
+
+# actions_hosts maps ACTIONS_HOST to 127.0.0.1 in /etc/hosts, by a bind
+# mount that only this mount namespace sees, or says why it cannot. It
+# never touches the /etc/hosts of the namespace e2e.sh started in.
+actions_hosts() {
+	local ns err
+	ns=$(readlink /proc/self/ns/mnt 2>/dev/null) || true
+	if [ -z "${HALLMARK_E2E_HOST_MNTNS:-}" ] || [ -z "$ns" ] || [ "$ns" = "$HALLMARK_E2E_HOST_MNTNS" ]; then
+		echo "the stack runs without a private mount namespace ('unshare -m' does not work here, or stack.sh was started without e2e.sh), so $ACTIONS_HOST cannot be mapped to 127.0.0.1"
+		return 1
+	fi
+	{ cat /etc/hosts 2>/dev/null || true; printf '\n127.0.0.1 %s\n' "$ACTIONS_HOST"; } >"$W/hosts"
+	if ! err=$(mount --bind "$W/hosts" /etc/hosts 2>&1); then
+		echo "bind-mounting a hosts file over /etc/hosts failed: $err"
+		return 1
+	fi
 }
 
 run() {
@@ -102,13 +135,31 @@ run() {
 	ip link set lo up
 
 	"$BIN/instance" keygen -out "$W/rekor.pem"
-	printf '{"OIDCIssuers":{"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"},"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"github-workflow"}}}\n' \
-		"$OIDC" "$OIDC" "$OIDC_GITHUB" "$OIDC_GITHUB" >"$W/fulcio-config.json"
 
 	# The issuer also serves the Rekor v2 tiles read-only: the log's read API.
 	start oidcissuer "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC" -serve-dir "$TILES=$W/tiles"
 	# The same issuer program, standing in for GitHub Actions' issuer.
 	start oidcissuer-github "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC_GITHUB"
+	local issuers actions_why=""
+	issuers=$(printf '"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"email"},"http://%s":{"IssuerURL":"http://%s","ClientID":"sigstore","Type":"github-workflow"}' \
+		"$OIDC" "$OIDC" "$OIDC_GITHUB" "$OIDC_GITHUB")
+	if actions_why=$(actions_hosts); then
+		# And at GitHub Actions' own URL; the CA file appears once HTTPS
+		# listens, before the plain HTTP port (tokens for the tests) does.
+		rm -f "$W/actions-ca.pem"
+		start oidcissuer-actions "$HALLMARK_E2E_OIDCISSUER" -addr "$OIDC_ACTIONS" -issuer "$ACTIONS_ISSUER" \
+			-tls-addr "$OIDC_ACTIONS_TLS" -tls-ca-out "$W/actions-ca.pem"
+		if ! "$BIN/instance" wait -timeout 20s "http://$OIDC_ACTIONS/.well-known/openid-configuration" >/dev/null ||
+			[ ! -s "$W/actions-ca.pem" ]; then
+			echo "e2e: the issuer for $ACTIONS_ISSUER did not start" >&2
+			tail -n 20 "$W/logs/oidcissuer-actions.log" >&2
+			exit 1
+		fi
+		# PEM in JSON: each line ends in \n.
+		issuers+=$(printf ',"%s":{"IssuerURL":"%s","ClientID":"sigstore","Type":"github-workflow","CACert":"%s"}' \
+			"$ACTIONS_ISSUER" "$ACTIONS_ISSUER" "$(awk 'BEGIN { ORS = "\\n" } { print }' "$W/actions-ca.pem")")
+	fi
+	printf '{"OIDCIssuers":{%s}}\n' "$issuers" >"$W/fulcio-config.json"
 	# Fulcio reads the issuers' discovery documents at start-up: issuers first.
 	"$BIN/instance" wait "http://$OIDC/.well-known/openid-configuration" \
 		"http://$OIDC_GITHUB/.well-known/openid-configuration" >/dev/null
@@ -132,6 +183,13 @@ run() {
 	"$BIN/instance" describe -fulcio "http://$FULCIO" -oidc "http://$OIDC" -rekor "http://$REKOR" \
 		-rekor-key "$W/rekor.pem" -tsa "http://$TSA" -out "$W/instance"
 	echo "e2e: stack up in $(ms "$t0") ms (OIDC, Fulcio, Rekor v2, TSA on 127.0.0.1; logs in $W/logs)"
+	if [ -z "$actions_why" ]; then
+		echo "e2e: $ACTIONS_ISSUER served on $OIDC_ACTIONS_TLS (private /etc/hosts)"
+		export HALLMARK_E2E_GITHUB_ACTIONS_ISSUER=$ACTIONS_ISSUER HALLMARK_E2E_GITHUB_ACTIONS_TOKEN_URL=http://$OIDC_ACTIONS/token
+	else
+		echo "e2e: $ACTIONS_ISSUER not served: $actions_why; the tests that need it skip"
+		export HALLMARK_E2E_GITHUB_ACTIONS_WHY_NOT=$actions_why
+	fi
 
 	export HALLMARK_E2E_DIR=$W/instance HALLMARK_E2E_ISSUER=http://$OIDC \
 		HALLMARK_E2E_TOKEN_URL=http://$OIDC/token HALLMARK_E2E_TILES_URL=http://$TILES \

@@ -40,6 +40,21 @@ func (c *GitHubClaims) extensions() []extension {
 	}
 }
 
+// legacyExtensions lists the legacy GitHub claims with their OIDs
+// (1.3.6.1.4.1.57264.1.2 to .6; sigstore-go's names for them are
+// deprecated, since Fulcio writes them only for older clients' sake, and
+// certificates of before October 2023 have nothing else).
+func (c *GitHubClaims) legacyExtensions() []extension {
+	oid := func(n int) asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n} }
+	return []extension{
+		{oid(2), c.LegacyTrigger},
+		{oid(3), c.LegacySHA},
+		{oid(4), c.LegacyWorkflow},
+		{oid(5), c.LegacyRepository},
+		{oid(6), c.LegacyRef},
+	}
+}
+
 // fulcioExtensions encodes the issuer (both the legacy raw form and the v2
 // DER form) and the GitHub claims, if any, as Fulcio does.
 func fulcioExtensions(issuer string, gh *GitHubClaims) ([]pkix.Extension, error) {
@@ -47,6 +62,11 @@ func fulcioExtensions(issuer string, gh *GitHubClaims) ([]pkix.Extension, error)
 	claims := []extension{{certificate.OIDIssuerV2, issuer}}
 	if gh != nil {
 		claims = append(claims, gh.extensions()...)
+		for _, c := range gh.legacyExtensions() {
+			if c.value != "" {
+				exts = append(exts, pkix.Extension{Id: c.oid, Value: []byte(c.value)})
+			}
+		}
 	}
 	for _, c := range claims {
 		if c.value == "" {

@@ -102,6 +102,14 @@ type GitHubClaims struct {
 	BuildTrigger           string // .20, the triggering event (event_name)
 	RunInvocationURI       string // .21, the workflow run
 	SourceRepositoryOwner  string // .16, the owner URI, e.g. https://github.com/OWNER
+
+	// The legacy GitHub extensions, the only ones in certificates Fulcio
+	// issued before October 2023; their values are raw strings, not DER.
+	LegacyTrigger    string // .2, the triggering event
+	LegacySHA        string // .3, the commit built
+	LegacyWorkflow   string // .4, the workflow's name
+	LegacyRepository string // .5, OWNER/NAME
+	LegacyRef        string // .6, the git ref built
 }
 
 // DemoClaims returns the claims GitHub Actions gives the demo release

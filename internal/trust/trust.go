@@ -339,6 +339,7 @@ func Update(ctx context.Context, o Options) (*Root, error) {
 	if sc, err := client.GetTarget(SigningConfigTarget); err == nil {
 		files[SigningConfigTarget] = sc
 	}
+	addOptionalTargets(client, files) // npm.go
 	m := record{Mirror: o.MirrorURL, TUFRoot: rootDigest(o.InitialRoot), FetchedAt: o.Now().UTC()}
 	if err := writeCache(mirrorDir(o), files, m); err != nil {
 		return nil, err
@@ -366,14 +367,20 @@ func writeCache(dir string, files map[string][]byte, m record) error {
 		return fmt.Errorf("creating trust cache: %w", err)
 	}
 	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			return fmt.Errorf("creating trust cache: %w", err)
+		}
 		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("writing trust cache: %w", err)
 		}
 	}
-	// A signing config the mirror no longer has is not left behind, where
-	// it would not match the new metadata.
-	if _, ok := files[SigningConfigTarget]; !ok {
-		if err := os.Remove(filepath.Join(dir, SigningConfigTarget)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// A signing config (or npm's keys) the mirror no longer has is not
+	// left behind, where it would not match the new metadata.
+	for _, name := range []string{SigningConfigTarget, NPMKeysTarget} {
+		if _, ok := files[name]; ok {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("writing trust cache: %w", err)
 		}
 	}

@@ -123,12 +123,24 @@ func (v *VEXVulnerability) UnmarshalJSON(b []byte) error {
 }
 
 // VEXProduct is a product of a statement, identified by PURL (its @id or
-// identifiers.purl), with optional subcomponents.
+// identifiers.purl) or by its hashes, with optional subcomponents.
 type VEXProduct struct {
 	ID          string            `json:"@id"`
 	Identifiers map[string]string `json:"identifiers,omitempty"`
-	Subs        []VEXProduct      `json:"subcomponents,omitempty"`
+	// Hashes are the product's digests by OpenVEX algorithm name
+	// ("sha-256": hex); verify --type vuln matches the artifact by them.
+	Hashes map[string]string `json:"hashes,omitempty"`
+	Subs   []VEXProduct      `json:"subcomponents,omitempty"`
 }
+
+// PURL is the product's package URL: its @id when that is a PURL, else
+// identifiers.purl.
+func (p VEXProduct) PURL() string { return p.purl() }
+
+// PURLMatches reports whether a VEX product PURL covers a package PURL:
+// same type, namespace and name (normalized as the ecosystem does); a
+// product without a version covers every version.
+func PURLMatches(product, pkg string) bool { return purlMatches(product, pkg) }
 
 // UnmarshalJSON accepts OpenVEX v0.0.x's bare PURL strings too.
 func (p *VEXProduct) UnmarshalJSON(b []byte) error {

@@ -104,6 +104,10 @@ type GitHubClaims struct {
 	RunnerEnvironment string `json:"runnerEnvironment,omitempty"`
 	SourceOwner       string `json:"sourceOwner,omitempty"`
 	SignerDigest      string `json:"signerDigest,omitempty"`
+	// LegacyExtensions is set when the certificate predates Fulcio's CI
+	// extensions (October 2023) and the claims were read from its legacy
+	// GitHub extensions (1.3.6.1.4.1.57264.1.2 to .6) and its SAN.
+	LegacyExtensions bool `json:"legacyExtensions,omitempty"`
 }
 
 // Timestamp is a verified time: "tlog" (a log's integrated time) or "tsa"

@@ -242,7 +242,9 @@ func (v *Verifier) verify(ctx context.Context, b *bundle.Bundle, a *Artifact, re
 		}
 		return v.explain(err, b, sc, res, dups)
 	}
+	legacy := out.Signature != nil && legacyGitHubClaims(out.Signature.Certificate) // see legacy.go
 	v.fill(res, out)
+	markLegacy(res.Signer, legacy)
 	v.noteUnverifiedTimestamps(b, res)
 	var cert *certificate.Summary
 	if out.Signature != nil {
@@ -759,7 +761,10 @@ func BundleSigner(b *bundle.Bundle) *Signer {
 	if err != nil {
 		return nil
 	}
-	return signerOf(&s)
+	legacy := legacyGitHubClaims(&s)
+	signer := signerOf(&s)
+	markLegacy(signer, legacy)
+	return signer
 }
 
 // digestAlgorithmName maps protobuf hash names (SHA2_256) to in-toto ones.

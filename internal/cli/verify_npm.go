@@ -1,0 +1,471 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
+	"github.com/hallmark-dev/hallmark/internal/trust"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
+	"github.com/hallmark-dev/hallmark/pkg/verify"
+)
+
+// npmOptions are verify's --preset npm flags.
+type npmOptions struct {
+	attestations      string
+	attestationsDir   string
+	lockfile          string
+	packument         string
+	keysPath          string
+	requireProvenance bool
+}
+
+// npmFlagNames are the flags of npmOptions.
+var npmFlagNames = []string{"attestations", "attestations-dir", "lockfile", "packument", "npm-keys", "require-provenance"}
+
+func (n *npmOptions) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&n.attestations, "attestations", "", "--preset npm: the registry's attestations document `FILE` of the package (<registry>/-/npm/v1/attestations/NAME@VERSION)")
+	f.StringVar(&n.attestationsDir, "attestations-dir", "", "--preset npm: a `DIR` of attestations documents, NAME@VERSION.json (@SCOPE/NAME@VERSION.json), as 'hallmark download --preset npm' writes")
+	f.StringVar(&n.lockfile, "lockfile", "", "--preset npm: verify every registry package of this package-lock.json `FILE` (lockfileVersion 2 or 3) by its integrity")
+	f.StringVar(&n.packument, "packument", "", "--preset npm: also check the registry signature in this packument `FILE` (GET <registry>/NAME)")
+	f.StringVar(&n.keysPath, "npm-keys", "", "--preset npm: the registry's keys.json `FILE` (default: Sigstore's TUF repository target "+trust.NPMKeysTarget+", cached)")
+	f.BoolVar(&n.requireProvenance, "require-provenance", false, "--preset npm: refuse packages without provenance")
+	cmd.MarkFlagsMutuallyExclusive("attestations", "attestations-dir")
+	cmd.MarkFlagsMutuallyExclusive("attestations", "lockfile")
+	cmd.MarkFlagsMutuallyExclusive("packument", "lockfile")
+	for _, n := range []string{"bundle", "bundle-dir", "key", "from", "type", "bottle-url", "signature", "certificate"} {
+		for _, m := range npmFlagNames {
+			if cmd.Flags().Lookup(n) != nil {
+				cmd.MarkFlagsMutuallyExclusive(n, m)
+			}
+		}
+	}
+}
+
+// set reports whether any --preset npm flag was given.
+func (n *npmOptions) set() bool {
+	return n.attestations != "" || n.attestationsDir != "" || n.lockfile != "" || n.packument != "" || n.keysPath != "" || n.requireProvenance
+}
+
+// npmArgs is verify's argument rule: --preset npm --lockfile takes none.
+func npmArgs(o *verifyOptions) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if o.preset.name == "npm" && o.npm.lockfile != "" {
+			if len(args) > 0 {
+				return usageError(fmt.Errorf("--lockfile names the packages to verify, but %d artifact(s) were given too", len(args)),
+					"verify a lockfile's packages, or the tarballs given, not both")
+			}
+			return nil
+		}
+		return cobra.MinimumNArgs(1)(cmd, args)
+	}
+}
+
+// npmReport is the --preset npm --output json document.
+type npmReport struct {
+	SchemaVersion string          `json:"schemaVersion"`
+	Preset        string          `json:"preset"`
+	Pinned        bool            `json:"pinned"`
+	Packages      []*npm.Result   `json:"packages"`
+	Skipped       []npm.Skipped   `json:"skipped,omitempty"`
+	Summary       *npmSummaryJSON `json:"summary,omitempty"`
+}
+
+type npmSummaryJSON struct {
+	Packages     int `json:"packages"`
+	Verified     int `json:"verified"`
+	NoProvenance int `json:"noProvenance"`
+	Rejected     int `json:"rejected"`
+	Errors       int `json:"errors"`
+	Skipped      int `json:"skipped"`
+}
+
+// npmJob is one package to verify.
+type npmJob struct {
+	arg     string // what names it in messages
+	pkg     npm.Package
+	digest  verify.Digest
+	doc     *npm.Document
+	docPath string
+	err     error // reading the document failed
+}
+
+// runVerifyNPM verifies npm packages by their registry attestations:
+// one tarball (or its sha512) against --attestations, or a whole lockfile
+// against --attestations-dir.
+func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string) error {
+	n := &o.npm
+	if o.preset.name != "npm" {
+		return usageError(fmt.Errorf("--%s is a flag of --preset npm", firstSetNPMFlag(n)), "add --preset npm")
+	}
+	if o.identity != "" || o.identityRegexp != "" || o.issuer != "" || o.issuerRegexp != "" {
+		return usageError(errors.New("--preset npm pins the provenance's signer with --repo (and --signer-workflow), not --certificate-identity"),
+			"pass --repo OWNER/NAME, the repository whose workflow built the package")
+	}
+	lockMode := n.lockfile != ""
+	switch {
+	case lockMode && n.attestationsDir == "":
+		return usageError(errors.New("--lockfile needs the packages' attestations documents"),
+			"fetch them with 'hallmark download --preset npm --lockfile "+termtext.Quote(n.lockfile)+" -o DIR', then pass --attestations-dir DIR")
+	case !lockMode && n.attestations == "":
+		return usageError(errors.New("--preset npm needs the package's attestations document"),
+			"pass --attestations FILE (the registry serves it at <registry>/-/npm/v1/attestations/NAME@VERSION), or verify a lockfile with --lockfile")
+	case !lockMode && len(args) != 1:
+		return usageError(fmt.Errorf("--attestations is the document of one package, but %d were given", len(args)),
+			"verify one tarball per --attestations, or a lockfile with --lockfile and --attestations-dir")
+	}
+
+	var jobs []*npmJob
+	var skipped []npm.Skipped
+	var err error
+	if lockMode {
+		jobs, skipped, err = npmLockfileJobs(ctx, n)
+	} else {
+		jobs, err = npmSingleJob(ctx, n, args[0])
+	}
+	if err != nil {
+		return err
+	}
+
+	var id *verify.Identity
+	if o.repo != "" || o.signerWorkflow != "" || o.sourceRef != "" || o.sourceDigest != "" || o.trigger != "" || o.gh.set() {
+		if o.repo == "" {
+			return usageError(errors.New("--preset npm: --signer-workflow and the other identity flags narrow --repo OWNER/NAME, which is missing: alone, they accept any repository's run of the workflow"),
+				"pin the repository whose workflow may publish the package with --repo OWNER/NAME")
+		}
+		if id, err = o.identityPolicy(); err != nil {
+			return err
+		}
+	}
+	if id == nil && !lockMode {
+		return npmNoPolicyError(jobs[0])
+	}
+	if id == nil {
+		a.warnf("--lockfile without --repo: each package's provenance is verified, but not pinned to a repository (the output shows each one's)")
+	}
+
+	trusted, keys, err := a.npmTrust(ctx, o)
+	if err != nil {
+		return err
+	}
+	v, err := npm.New(trusted, keys, npm.Policy{Identity: id, AnySigner: id == nil, RequireProvenance: n.requireProvenance})
+	if err != nil {
+		return usageError(err)
+	}
+	var packument *npm.Packument
+	if n.packument != "" {
+		data, err := ctxio.ReadFile(ctx, n.packument, npm.MaxPackumentSize)
+		if err != nil {
+			return fmt.Errorf("reading --packument: %w", err)
+		}
+		if packument, err = npm.ParsePackument(data); err != nil {
+			return usageError(fmt.Errorf("--packument %s: %w", termtext.Quote(n.packument), err))
+		}
+	}
+
+	results := make([]*npm.Result, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = verifyNPMJob(ctx, v, keys, packument, j)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return a.reportNPM(results, errs, skipped, id != nil, lockMode)
+}
+
+func firstSetNPMFlag(n *npmOptions) string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"attestations", n.attestations != ""}, {"attestations-dir", n.attestationsDir != ""}, {"lockfile", n.lockfile != ""},
+		{"packument", n.packument != ""}, {"npm-keys", n.keysPath != ""}, {"require-provenance", n.requireProvenance}} {
+		if f.set {
+			return f.name
+		}
+	}
+	return "attestations"
+}
+
+// verifyNPMJob verifies one package, and its registry signature with
+// --packument.
+func verifyNPMJob(ctx context.Context, v *npm.Verifier, keys npm.Keys, pk *npm.Packument, j *npmJob) (*npm.Result, error) {
+	if j.err != nil {
+		res := &npm.Result{Ecosystem: npm.Ecosystem, Package: j.pkg, PURL: j.pkg.PURL(), Digest: j.digest, Integrity: npm.Integrity(j.digest),
+			Status: npm.StatusError, Document: j.docPath, Error: verify.FailureOf(j.err)}
+		if verify.IsRejected(j.err) {
+			res.Status = npm.StatusRejected
+		}
+		return res, j.err
+	}
+	res, err := v.Verify(ctx, j.pkg, j.digest, j.doc)
+	res.Document = j.docPath
+	if err != nil || pk == nil {
+		return res, err
+	}
+	sig, err := pk.VerifyRegistrySignature(keys, j.pkg, j.digest, time.Now())
+	if err != nil {
+		res.Verified, res.Status, res.Error = false, npm.StatusRejected, verify.FailureOf(err)
+		if !verify.IsRejected(err) {
+			res.Status = npm.StatusError
+		}
+		return res, err
+	}
+	res.RegistrySignature = sig
+	return res, nil
+}
+
+// npmSingleJob reads one tarball (or its sha512) and its document.
+func npmSingleJob(ctx context.Context, n *npmOptions, arg string) ([]*npmJob, error) {
+	j := &npmJob{arg: arg, docPath: n.attestations}
+	var err error
+	if verify.IsDigest(arg) || strings.HasPrefix(arg, "sha512-") {
+		if j.digest, err = npm.ParseIntegrity(arg); err != nil {
+			return nil, usageError(err, "give the tarball, its sha512:<hex> or its npm integrity sha512-<base64>")
+		}
+	} else {
+		f, err := ctxio.OpenRegular(arg)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("reading tarball: %w", err), fmt.Sprintf("check the path of the tarball %s, or pass its sha512:<hex>", termtext.Quote(arg)))
+		}
+		defer f.Close()
+		if j.digest, err = npm.HashTarball(ctx, ctxio.Reader(ctx, f)); err != nil {
+			return nil, fmt.Errorf("reading tarball %s: %w", termtext.Quote(arg), err)
+		}
+	}
+	data, err := ctxio.ReadFile(ctx, n.attestations, npm.MaxDocumentSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading --attestations: %w", err)
+	}
+	if j.doc, err = npm.ParseDocument(data); err != nil {
+		return nil, &cliError{code: ExitRejected, err: fmt.Errorf("--attestations %s: %w", termtext.Quote(n.attestations), err)}
+	}
+	if j.pkg, err = j.doc.Package(); err != nil {
+		return nil, &cliError{code: ExitRejected, err: fmt.Errorf("--attestations %s: %w", termtext.Quote(n.attestations), err)}
+	}
+	return []*npmJob{j}, nil
+}
+
+// npmLockfileJobs reads the lockfile and each package's document from
+// --attestations-dir; a missing document is a package without provenance.
+func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipped, error) {
+	data, err := ctxio.ReadFile(ctx, n.lockfile, npm.MaxLockfileSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading --lockfile: %w", err)
+	}
+	locked, skipped, err := npm.ParseLockfile(data)
+	if err != nil {
+		return nil, nil, usageError(fmt.Errorf("--lockfile %s: %w", termtext.Quote(n.lockfile), err))
+	}
+	if st, err := os.Stat(n.attestationsDir); err != nil || !st.IsDir() {
+		return nil, nil, usageError(fmt.Errorf("--attestations-dir %s is not a directory", termtext.Quote(n.attestationsDir)),
+			"fetch the documents with 'hallmark download --preset npm --lockfile FILE -o DIR'")
+	}
+	jobs := make([]*npmJob, len(locked))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, l := range locked {
+		j := &npmJob{arg: l.String(), pkg: l.Package, digest: l.Digest}
+		jobs[i] = j
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			path := filepath.Join(n.attestationsDir, filepath.FromSlash(l.FileName()))
+			data, err := ctxio.ReadFile(ctx, path, npm.MaxDocumentSize)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return // no document: no provenance
+			case err != nil:
+				j.docPath, j.err = path, fmt.Errorf("reading %s: %w", termtext.Quote(path), err)
+				return
+			}
+			j.docPath = path
+			if j.doc, err = npm.ParseDocument(data); err != nil {
+				j.err = &verify.RejectedError{Cause: verify.CauseMalformed, Reason: fmt.Sprintf("%s: %v", termtext.Quote(path), err)}
+			}
+		}()
+	}
+	wg.Wait()
+	return jobs, skipped, ctx.Err()
+}
+
+// npmNoPolicyError is the usage error of a verify without --repo: its
+// hint shows the repository the provenance names.
+func npmNoPolicyError(j *npmJob) error {
+	err := fmt.Errorf("no policy: --preset npm needs the repository whose workflow may publish %s", j.pkg)
+	if j.doc == nil || j.doc.Provenance == nil {
+		return usageError(err, "the document has no provenance, so no repository can be pinned; pass --repo OWNER/NAME to require one")
+	}
+	s := verify.BundleSigner(j.doc.Provenance)
+	if s == nil || s.GitHub == nil || s.GitHub.SourceRepository == "" {
+		return usageError(err, "pass --repo OWNER/NAME")
+	}
+	repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
+	return usageError(err, fmt.Sprintf("the provenance was signed by %s for the repository %s; if that is the repository you trust to publish %s, pass --repo %s",
+		termtext.Quote(s.SAN), termtext.Quote(s.GitHub.SourceRepository), termtext.Quote(j.pkg.Name), termtext.Quote(repo)))
+}
+
+// npmTrust loads the trust roots and the registry keys: --trusted-root with
+// --npm-keys, or both from the TUF cache (refreshed as verify does).
+func (a *app) npmTrust(ctx context.Context, o *verifyOptions) ([]root.TrustedMaterial, npm.Keys, error) {
+	n := &o.npm
+	if o.trust.explicit() && n.keysPath == "" {
+		return nil, nil, usageError(errors.New("--trusted-root pins the trust root, but the npm registry's keys come with the TUF repository's"),
+			"pass the registry's keys.json too, with --npm-keys FILE (e.g. from a 'hallmark trust update' cache: trust/.../"+trust.NPMKeysTarget+")")
+	}
+	var tm []root.TrustedMaterial
+	if o.trust.explicit() {
+		rs, err := a.loadTrusts(ctx, &o.trust)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rs {
+			tm = append(tm, r.Trusted)
+		}
+	} else {
+		r, err := a.loadTrust(ctx, &o.trust)
+		if err != nil {
+			return nil, nil, err
+		}
+		tm = append(tm, r.Trusted)
+	}
+	var raw []byte
+	var err error
+	from := n.keysPath
+	if n.keysPath != "" {
+		if raw, err = ctxio.ReadFile(ctx, n.keysPath, npm.MaxKeysSize); err != nil {
+			return nil, nil, fmt.Errorf("reading --npm-keys: %w", err)
+		}
+	} else {
+		topts, err := o.trust.options()
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, err = trust.NPMKeys(topts)
+		if errors.Is(err, trust.ErrNoNPMKeys) && !o.trust.offline {
+			// A cache made before hallmark fetched the keys.
+			if _, uerr := trust.Update(ctx, topts); uerr != nil {
+				return nil, nil, withHint(uerr, "check the network, or pass the registry's keys with --npm-keys FILE")
+			}
+			raw, err = trust.NPMKeys(topts)
+		}
+		switch {
+		case errors.Is(err, trust.ErrNoNPMKeys):
+			return nil, nil, withHint(err, "the TUF repository has no "+trust.NPMKeysTarget+" target (or the cache predates it): run 'hallmark trust update', or pass the registry's keys with --npm-keys FILE")
+		case errors.Is(err, trust.ErrBadCache):
+			return nil, nil, withHint(err, "run 'hallmark trust update' to fetch the trust root, the npm keys and their TUF metadata again")
+		case err != nil:
+			return nil, nil, err
+		}
+		from = trust.NPMKeysTarget + " (TUF cache)"
+	}
+	keys, err := npm.ParseKeys(raw)
+	if err != nil {
+		return nil, nil, withHint(fmt.Errorf("npm registry keys %s: %w", termtext.Quote(from), err),
+			"--npm-keys takes keys.json as Sigstore's TUF repository publishes it ({\"keys\": [{\"keyId\", \"keyUsage\", \"publicKey\"}]})")
+	}
+	a.verbosef("npm registry keys: %s (%d)", termtext.Quote(from), len(keys))
+	return tm, keys, nil
+}
+
+// reportNPM prints one line per package, or the JSON report, and returns
+// the worst exit code.
+func (a *app) reportNPM(results []*npm.Result, errs []error, skipped []npm.Skipped, pinned, lockMode bool) error {
+	worst := ExitOK
+	sum := &npmSummaryJSON{Packages: len(results), Skipped: len(skipped)}
+	q := termtext.Quote
+	for i, r := range results {
+		err := errs[i]
+		switch {
+		case err != nil:
+			worst = max(worst, exitCode(err))
+			if exitCode(err) == ExitRejected {
+				sum.Rejected++
+			} else {
+				sum.Errors++
+			}
+			a.errorf("%s: %s", q(r.String()), failureMessage(err))
+			var rej *verify.RejectedError
+			if errors.As(err, &rej) {
+				printComparisons(a.stdio.Err, rej.Comparisons)
+				if rej.Cause == verify.CauseIdentity && r.Provenance != nil {
+					if s := r.Provenance.Signer; s != nil && s.GitHub != nil {
+						a.hintf("the provenance was signed by %s for the repository %s", q(s.SAN), q(s.GitHub.SourceRepository))
+					}
+				}
+			}
+			for _, h := range hintsOf(err) {
+				a.hintf("%s", h)
+			}
+			if rej != nil && rej.Hint != "" {
+				a.hintf("%s", rej.Hint)
+			}
+		case r.Status == npm.StatusVerified:
+			sum.Verified++
+			if a.output == "text" {
+				s := r.Signer()
+				line := fmt.Sprintf("OK %s: provenance signed by %s", q(r.String()), q(s.SAN))
+				if repo := r.Repository(); repo != "" {
+					line += fmt.Sprintf(" (repository %s)", q(repo))
+				}
+				line += fmt.Sprintf(", published with registry key %s", q(r.PublishKey.ID))
+				if r.RegistrySignature != nil {
+					line += ", registry signature verified"
+				}
+				fmt.Fprintln(a.stdio.Out, line)
+			}
+			a.verbosef("%s: sha512 %s, document %s", q(r.String()), q(r.Digest.Value), q(r.Document))
+		default:
+			sum.NoProvenance++
+			if a.output == "text" {
+				why := "no attestations document"
+				if r.Status == npm.StatusNoProvenance {
+					why = fmt.Sprintf("published with registry key %s, without provenance", q(r.PublishKey.ID))
+				}
+				fmt.Fprintf(a.stdio.Out, "NO PROVENANCE %s: %s\n", q(r.String()), why)
+			}
+		}
+	}
+	if a.output == "text" && lockMode {
+		for _, s := range skipped {
+			a.verbosef("skipped %s: %s", q(s.Path), s.Reason)
+		}
+		fmt.Fprintf(a.stdio.Out, "%d packages: %d verified, %d without provenance, %d rejected, %d could not be verified; %d lockfile entries skipped\n",
+			sum.Packages, sum.Verified, sum.NoProvenance, sum.Rejected, sum.Errors, sum.Skipped)
+	}
+	if a.output == "json" {
+		rep := npmReport{SchemaVersion: verify.SchemaVersion, Preset: "npm", Pinned: pinned, Packages: results, Skipped: skipped}
+		if lockMode {
+			rep.Summary = sum
+		}
+		if err := a.printJSON(rep); err != nil {
+			return err
+		}
+	}
+	if worst == ExitOK {
+		return nil
+	}
+	return errReported{worst}
+}

@@ -1,0 +1,433 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/source"
+	"github.com/hallmark-dev/hallmark/internal/termtext"
+	"github.com/hallmark-dev/hallmark/internal/trust"
+	"github.com/hallmark-dev/hallmark/pkg/policy"
+	"github.com/hallmark-dev/hallmark/pkg/verify"
+)
+
+// policyFileFlags are verify's --policy flags: the policy file and, for a
+// signed policy, its bundle and who must have signed it.
+type policyFileFlags struct {
+	path     string
+	bundle   string
+	identity string
+	issuer   string
+	key      string
+}
+
+func (p *policyFileFlags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&p.path, "policy", "", "verify against the policy `FILE` (YAML: signers, artifacts, steps, trust; see 'hallmark policy schema')")
+	f.StringVar(&p.bundle, "policy-bundle", "", "the bundle `FILE` of a signed policy ('hallmark sign POLICY'), verified before the policy is used")
+	f.StringVar(&p.identity, "policy-identity", "", "the identity (SAN) that must have signed the policy")
+	f.StringVar(&p.issuer, "policy-issuer", "", "the OIDC issuer of --policy-identity")
+	f.StringVar(&p.key, "policy-key", "", "the PEM public key `FILE` that must have signed the policy")
+	cmd.MarkFlagsMutuallyExclusive("policy-key", "policy-identity")
+	cmd.MarkFlagsMutuallyExclusive("policy-key", "policy-issuer")
+}
+
+func (p *policyFileFlags) set() bool {
+	return p.path != "" || p.bundle != "" || p.identity != "" || p.issuer != "" || p.key != ""
+}
+
+// notWithPolicy are verify's flags that a policy file replaces: its
+// signers, attestations and trust thresholds say all of that.
+var notWithPolicy = []string{
+	"certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer", "certificate-oidc-issuer-regexp",
+	"repo", "owner", "signer-workflow", "signer-repo", "signer-digest", "source-ref", "source-digest", "trigger",
+	"deny-self-hosted-runners", "hostname", "key", "type", "builder-id", "tag", "min-tlog-entries", "min-timestamps",
+	"insecure-ignore-tlog", "insecure-ignore-sct", "insecure-ignore-provenance", "signature", "certificate", "preset",
+	"bottle-url", "from",
+}
+
+// policyVerifyReport is verify --policy --output json: every rule's outcome,
+// the artifacts, and the bundles that did not verify.
+type policyVerifyReport struct {
+	*policy.Report
+	Artifacts []policy.Artifact `json:"artifacts"`
+	// Attestations are the bundles that verified, the evidence the rules
+	// were checked over.
+	Attestations []policyAttestation `json:"attestations"`
+	Refused      []verify.Refusal    `json:"refused,omitempty"`
+}
+
+type policyAttestation struct {
+	Bundle        string         `json:"bundle"`
+	PredicateType string         `json:"predicateType,omitempty"`
+	Signer        *verify.Signer `json:"signer,omitempty"`
+}
+
+func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) error {
+	pf := &o.policy
+	for _, name := range notWithPolicy {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			return usageError(fmt.Errorf("--%s cannot be combined with --policy", name),
+				"the policy file says who must sign what; put it there, or drop --policy")
+		}
+	}
+	switch {
+	case pf.path == "":
+		return usageError(errors.New("--policy-bundle, --policy-identity, --policy-issuer and --policy-key need --policy FILE"))
+	case pf.bundle == "" && (pf.identity != "" || pf.issuer != "" || pf.key != ""):
+		return usageError(errors.New("--policy-identity, --policy-issuer and --policy-key say who signed the policy, and need its --policy-bundle"),
+			"sign the policy with 'hallmark sign POLICY' and pass --policy-bundle POLICY.sigstore.json")
+	case pf.bundle != "" && pf.key == "" && (pf.identity == "" || pf.issuer == ""):
+		return usageError(errors.New("--policy-bundle needs who must have signed the policy"),
+			"pass --policy-identity and --policy-issuer, or --policy-key FILE")
+	}
+	data, err := policy.ReadFile(ctx, pf.path)
+	if err != nil {
+		return withHint(err, "check the path given to --policy")
+	}
+	var cliRoots []*trust.Root
+	if pf.bundle != "" {
+		if cliRoots, err = a.verifyPolicyBundle(ctx, o, data); err != nil {
+			return err
+		}
+	}
+	pol, err := policy.Parse(ctx, data, policy.Options{File: pf.path, Dir: filepath.Dir(pf.path)})
+	if err != nil {
+		return a.policyErrors(err, "fix the policy; 'hallmark policy lint "+termtext.Quote(pf.path)+"' checks it")
+	}
+	roots, err := a.policyRoots(ctx, o, pol, cliRoots)
+	if err != nil {
+		return err
+	}
+	tms := make([]root.TrustedMaterial, len(roots))
+	for i, r := range roots {
+		tms[i] = r.Trusted
+	}
+	vs, err := policy.NewVerifiers(pol, tms)
+	if err != nil {
+		return usageError(err)
+	}
+	bundles, err := a.policyBundles(ctx, o, args)
+	if err != nil {
+		return err
+	}
+	ix := source.NewIndex(bundles...)
+	targets, err := a.targets(ctx, args, ix)
+	if err != nil {
+		return err
+	}
+	results, refused, err := verifyForPolicy(ctx, vs, bundles, targets)
+	if err != nil {
+		return err
+	}
+	in := policy.Input{Attestations: results}
+	for _, t := range targets {
+		in.Artifacts = append(in.Artifacts, policy.Artifact{Name: t.arg, Digests: t.digests})
+	}
+	rep, err := pol.Evaluate(ctx, in)
+	if err != nil {
+		return err
+	}
+	return a.reportPolicy(&policyVerifyReport{Report: rep, Artifacts: in.Artifacts, Refused: refused, Attestations: attestationsOf(results)})
+}
+
+func attestationsOf(rs []*verify.Result) []policyAttestation {
+	out := make([]policyAttestation, 0, len(rs))
+	for _, r := range rs {
+		pa := policyAttestation{Bundle: r.Bundle, Signer: r.Signer, PredicateType: policy.PredicateSignature}
+		if r.Statement != nil {
+			pa.PredicateType = r.Statement.PredicateType
+		}
+		out = append(out, pa)
+	}
+	return out
+}
+
+// policyErrors prints each problem of a policy on its own line (file,
+// line and column first) and returns exit 2; any other error is returned
+// as it is.
+func (a *app) policyErrors(err error, hint string) error {
+	var es policy.Errors
+	if !errors.As(err, &es) {
+		return err
+	}
+	for _, e := range es {
+		a.errorf("%s", e.Error())
+	}
+	a.hintf("%s", hint)
+	return errReported{ExitUsage}
+}
+
+// verifyPolicyBundle verifies the policy's bytes (the very bytes then
+// parsed) against --policy-bundle, under the command line's trust (the
+// policy's own trust section is not trusted before it verifies). A bundle
+// that does not verify is exit 3. It returns the roots it loaded.
+func (a *app) verifyPolicyBundle(ctx context.Context, o *verifyOptions, data []byte) ([]*trust.Root, error) {
+	pf := &o.policy
+	vp := verify.Policy{}
+	if pf.key != "" {
+		pub, err := readKey(pf.key)
+		if err != nil {
+			return nil, err
+		}
+		vp.Key = pub
+	} else {
+		vp.Identity = &verify.Identity{SAN: pf.identity, Issuer: pf.issuer}
+	}
+	roots, err := a.loadTrusts(ctx, &o.trust)
+	if err != nil {
+		return nil, err
+	}
+	tms := make([]root.TrustedMaterial, len(roots))
+	for i, r := range roots {
+		tms[i] = r.Trusted
+	}
+	v, err := verify.NewWithRoots(tms, vp)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	b, err := verify.ReadBundleContext(ctx, pf.bundle)
+	if err != nil {
+		var be *verify.BundleError
+		if errors.As(err, &be) && !verify.IsRejected(err) {
+			return nil, withHint(fmt.Errorf("--policy-bundle: %w", err), "check the path given to --policy-bundle")
+		}
+		a.errorf("policy %s: its bundle %s is not a bundle: %s", termtext.Quote(pf.path), termtext.Quote(pf.bundle), failureMessage(err))
+		return nil, errReported{ExitRejected}
+	}
+	res, err := v.Verify(ctx, b, verify.ReaderArtifact(pf.path, bytes.NewReader(data)))
+	if err != nil {
+		if !verify.IsRejected(err) {
+			return nil, err
+		}
+		a.errorf("policy %s: its bundle %s does not verify: %s", termtext.Quote(pf.path), termtext.Quote(pf.bundle), failureMessage(err))
+		var rej *verify.RejectedError
+		if errors.As(err, &rej) {
+			printComparisons(a.stdio.Err, rej.Comparisons)
+		}
+		a.hintf("the policy is used only once its bundle verifies under --policy-identity/--policy-issuer or --policy-key")
+		return nil, errReported{ExitRejected}
+	}
+	a.verbosef("policy %s: %s", termtext.Quote(pf.path), describeSigner(res))
+	return roots, nil
+}
+
+// policyRoots loads the trust roots, once: --trusted-root (or
+// HALLMARK_TRUSTED_ROOT) when given, else the policy's trust.roots, else
+// verify's default roots.
+func (a *app) policyRoots(ctx context.Context, o *verifyOptions, pol *policy.Policy, loaded []*trust.Root) ([]*trust.Root, error) {
+	if o.trust.explicit() || len(pol.Trust.Roots) == 0 {
+		if loaded != nil {
+			return loaded, nil
+		}
+		return a.loadTrusts(ctx, &o.trust)
+	}
+	var out []*trust.Root
+	var files []string
+	for _, r := range pol.Trust.Roots {
+		switch r {
+		case policy.RootPublicGood:
+			root, err := a.loadTrust(ctx, &o.trust)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, root)
+		case policy.RootGitHub:
+			opts, err := o.trust.options()
+			if err == nil {
+				opts, err = o.trust.githubOptions(opts)
+			}
+			if err != nil {
+				return nil, err
+			}
+			root, err := a.loadRoot(ctx, opts)
+			if err != nil {
+				return nil, fmt.Errorf("GitHub's trust root (%s): %w", trust.GitHubMirror, err)
+			}
+			out = append(out, root)
+		default:
+			files = append(files, r)
+		}
+	}
+	if len(files) > 0 {
+		rs, err := trust.LoadFiles(files)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// policyBundles reads every bundle given: --bundle (repeatable, JSONL counts
+// as many) and --bundle-dir; without either, ARTIFACT.sigstore.json of each
+// file artifact that has one.
+func (a *app) policyBundles(ctx context.Context, o *verifyOptions, args []string) ([]*source.Bundle, error) {
+	s := &o.sources
+	var out []*source.Bundle
+	read := map[string]bool{}
+	files := s.bundles
+	if len(files) == 0 && s.bundleDir == "" {
+		for _, arg := range args {
+			if p := arg + ".sigstore.json"; arg != "-" && !verify.IsDigest(arg) {
+				if _, err := os.Stat(p); err == nil {
+					files = append(files, p)
+				}
+			}
+		}
+	}
+	for _, p := range files {
+		if read[p] {
+			continue
+		}
+		read[p] = true
+		bs, err := source.ReadFile(ctx, p)
+		if err != nil {
+			return nil, bundleSourceError(err, "--bundle")
+		}
+		out = append(out, bs...)
+	}
+	if s.bundleDir != "" {
+		bs, err := source.ReadDir(ctx, s.bundleDir)
+		if err != nil {
+			return nil, bundleSourceError(err, "--bundle-dir")
+		}
+		out = append(out, bs...)
+	}
+	if len(out) == 0 {
+		return nil, usageError(errors.New("no bundle to check the policy against"), "pass the bundles with --bundle FILE (repeatable) or --bundle-dir DIR")
+	}
+	return out, nil
+}
+
+// verifyForPolicy verifies every bundle once, concurrently, over the one set
+// of verifiers: an attestation without its artifact (its subjects are
+// compared by the policy), a message signature against each artifact whose
+// digest it covers. Refused bundles are returned apart; an error that is
+// no rejection (ctx ended, an unreadable artifact) stops everything.
+func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*source.Bundle, targets []target) ([]*verify.Result, []verify.Refusal, error) {
+	type job struct {
+		b   *source.Bundle
+		art func() verify.Artifact
+	}
+	var jobs []job
+	for _, b := range bundles {
+		if b.Bundle.GetDsseEnvelope() != nil {
+			name := b.Origin
+			jobs = append(jobs, job{b, func() verify.Artifact { return verify.StatementOnly(name) }})
+			continue
+		}
+		covered := false
+		for _, t := range targets {
+			if coversAny(b.Coverage, t.digests) {
+				jobs = append(jobs, job{b, t.artifact})
+				covered = true
+			}
+		}
+		if !covered {
+			jobs = append(jobs, job{b: b})
+		}
+	}
+	results := make([]*verify.Result, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if j.art == nil {
+			errs[i] = &verify.RejectedError{Cause: verify.CauseArtifact, Reason: "a message signature over none of the artifacts given"}
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			j.b.Exclusive(func(sb *bundle.Bundle) { results[i], errs[i] = vs.Verify(ctx, sb, j.art()) })
+		}()
+	}
+	wg.Wait()
+	var ok []*verify.Result
+	var refused []verify.Refusal
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			results[i].Bundle = jobs[i].b.Origin
+			ok = append(ok, results[i])
+		case verify.IsRejected(err):
+			refused = append(refused, verify.Refusal{Bundle: jobs[i].b.Origin, Error: verify.FailureOf(err)})
+		default:
+			return nil, nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ok, refused, nil
+}
+
+func coversAny(c *verify.Coverage, ds []verify.Digest) bool {
+	if c == nil {
+		return false
+	}
+	return slices.ContainsFunc(ds, c.Covers)
+}
+
+// reportPolicy prints the outcome: on success one OK line per artifact
+// (every rule with --verbose); on failure every failed rule with expected
+// against actual, and the bundles refused; exit 3.
+func (a *app) reportPolicy(r *policyVerifyReport) error {
+	if a.output == "json" {
+		if err := a.printJSON(r); err != nil {
+			return err
+		}
+	}
+	q := termtext.Quote
+	if a.verbose {
+		for _, o := range r.Outcomes {
+			status := "ok  "
+			if !o.Passed {
+				status = "FAIL"
+			}
+			a.verbosef("%s %s: %s", status, o.Rule, termtext.Line(o.Actual))
+		}
+		for _, rf := range r.Refused {
+			a.verbosef("refused %s: %s", q(rf.Bundle), termtext.Line(rf.Error.Message))
+		}
+	}
+	if r.Passed {
+		if a.output == "text" {
+			for _, art := range r.Artifacts {
+				fmt.Fprintf(a.stdio.Out, "OK %s: policy %s, %d rules passed over %d attestations\n", q(art.Name), q(r.Policy), len(r.Outcomes), len(r.Attestations))
+			}
+		}
+		return nil
+	}
+	failed := r.Failed()
+	a.errorf("policy %s rejected: %d of %d rules failed", q(r.Policy), len(failed), len(r.Outcomes))
+	for _, o := range failed {
+		where := ""
+		if o.Pos.Line > 0 {
+			where = fmt.Sprintf(" (%s:%d:%d)", r.Policy, o.Pos.Line, o.Pos.Column)
+		}
+		if o.Artifact != "" {
+			where = " for " + o.Artifact + where
+		}
+		fmt.Fprintf(a.stdio.Err, "hallmark:   %s%s\n", termtext.Line(o.Rule), termtext.Line(where))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     expected %s\n", termtext.Line(o.Expected))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     actual   %s\n", termtext.Line(o.Actual))
+	}
+	for _, rf := range r.Refused {
+		fmt.Fprintf(a.stdio.Err, "hallmark:   refused %s: %s\n", q(rf.Bundle), termtext.Line(rf.Error.Message))
+	}
+	return errReported{ExitRejected}
+}
