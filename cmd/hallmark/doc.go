@@ -11,6 +11,7 @@ Usage:
 	hallmark sign [flags] FILE...
 	hallmark attest [flags] FILE...
 	hallmark attest run --step NAME [--materials GLOB]... [--products GLOB]... -- CMD [ARGS...]
+	hallmark sign|attest|verify [flags] oci://REGISTRY/REPO[:TAG|@sha256:HEX]...
 	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
 	hallmark scan [flags] [PATH...]
 	hallmark db update|import|status
@@ -390,6 +391,48 @@ CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
 The bundles verify with 'hallmark verify --type T' (the subject must be the
 file; see Verify), with 'cosign verify-blob-attestation --type URI' and with
 'gh attestation verify --bundle'.
+
+# Container images
+
+An argument oci://REGISTRY/REPO[:TAG|@sha256:HEX] names an image (or any OCI
+artifact) in a registry; sign, attest and verify then work on its manifest
+digest, a tag being resolved once:
+
+	hallmark sign oci://ghcr.io/OWNER/APP:v1
+	hallmark attest --provenance oci://ghcr.io/OWNER/APP:v1
+	hallmark verify --repo OWNER/APP oci://ghcr.io/OWNER/APP:v1
+
+'hallmark sign' signs the digest as cosign v3 does (--new-bundle-format): a
+DSSE in-toto statement of predicate type https://sigstore.dev/cosign/sign/v1
+whose subject is the digest; 'hallmark attest' signs the statement of
+--type/--predicate or --provenance about it. Each bundle is pushed as an OCI
+1.1 referrer of the manifest as cosign's BUNDLE_SPEC describes (artifactType
+application/vnd.dev.sigstore.bundle.v0.3+json, the empty config, the image
+as subject, annotations dev.sigstore.bundle.content and
+dev.sigstore.bundle.predicateType), through the referrers tag schema
+(sha256-HEX) on a registry without the referrers API. --bundle OUT writes
+it locally too, --no-push only there. The line printed names the digest and
+the referrer.
+
+'hallmark verify oci://...' lists the referrers, keeps the Sigstore bundles
+and verifies each against the digest with the policy flags and --type; it
+passes when one satisfies the policy (the SLSA provenance --repo and --owner
+ask for by default is asked of attestations, not of image signatures).
+Nothing found, or everything refused,
+is exit 3, "no signature for sha256:...", with each referrer found and why it
+was refused. --bundle-from-oci, as gh spells it, is accepted. When no
+Sigstore bundle refers to the image, cosign v2's legacy sha256-HEX.sig and
+.att tags are read instead, each layer turned into a bundle and verified the
+same way (a .sig payload must also name the image's digest).
+
+For an image index, --platform OS/ARCH[/VARIANT] also signs or verifies that
+platform's manifest, --recursive every platform's (each is a result of its
+own). Credentials come from the Docker config and its credential helpers,
+or --registry-username USER --registry-password-stdin. Plain HTTP is used
+only with --allow-insecure-registry and only to localhost, 127.0.0.1 or
+[::1] (a warning says so); every other registry is spoken to over HTTPS. A
+refused login, a missing repository, tag or manifest, and an unreachable
+registry are distinct errors with their own hints (exit 1).
 
 # Scan
 

@@ -31,6 +31,7 @@ type verifyOptions struct {
 	gh                       ghPolicyFlags
 	ghDefaultType            bool          // verify, not scan: --repo/--owner default to SLSA provenance v1 as gh does
 	preset                   presetOptions // verify only: see verify_homebrew.go
+	oci                      ociFlags      // verify only: oci:// images, see oci.go
 
 	keyPath string
 
@@ -145,6 +146,15 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			if len(o.preset.bottleURLs) > 0 {
 				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
 			}
+			if isOCI, err := ociArgs(args); err != nil || isOCI || o.oci.bundleFromOCI {
+				if err != nil {
+					return err
+				}
+				return a.runVerifyOCI(cmd.Context(), o, args)
+			}
+			if err := o.oci.onlyForImages(); err != nil {
+				return err
+			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
 			}
@@ -155,6 +165,7 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		}),
 	}
 	o.bindPolicy(cmd)
+	o.oci.bind(cmd, false)
 	o.attestation.bind(cmd)
 	o.cosign.bind(cmd)
 	o.bindRelease(cmd)
