@@ -11,6 +11,7 @@ Usage:
 	hallmark sign [flags] FILE...
 	hallmark attest [flags] FILE...
 	hallmark attest run --step NAME [--materials GLOB]... [--products GLOB]... -- CMD [ARGS...]
+	hallmark sign|attest|verify [flags] oci://REGISTRY/REPO[:TAG|@sha256:HEX]...
 	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
 	hallmark scan [flags] [PATH...]
 	hallmark db update|import|status
@@ -120,6 +121,47 @@ packages without provenance are listed, and refused only with
 
 	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
 	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
+
+--preset pypi verifies Python distributions by their PEP 740 attestations,
+with pypi-attestations' rules. --provenance FILE (one per DIST, in order;
+default DIST.provenance, DIST.publish.attestation or DIST.attestation) is a
+provenance object or an attestation object; DIST is the file or
+FILENAME@sha256:HEX. Every attestation must verify (against the public-good
+root unless --trusted-root), have exactly one subject named as the
+distribution (wheel and sdist names parsed and normalised: canonical
+project, PEP 440 version by value, build tag and tag set) with its sha256,
+predicate https://docs.pypi.org/attestations/publish/v1 or
+https://slsa.dev/provenance/v1, and be signed by --publisher:
+github:OWNER/REPO[/WORKFLOW.yml] (issuer, source repository, and the Build
+Config URI at the certificate's own ref or commit: the ref is not pinned),
+gitlab:NAMESPACE/PROJECT[//CI-FILE], google:SERVICE-ACCOUNT-EMAIL, or
+email:ADDRESS with --publisher-issuer URL (which also replaces a CI
+publisher's own issuer). A provenance object's publisher is not signed: it
+is only checked against the certificate as well. Without --publisher or a
+lock entry, verify is exit 2 with a hint showing the publisher found. The
+JSON report is {"schemaVersion", "preset": "pypi", "dists": [{"dist",
+"fileName", "project", "version", "digest", "provenance", "verified",
+"publisher", "policyFrom", "claimedPublisher", "attestations", "lock",
+"error"}]}.
+
+	hallmark verify --preset pypi --publisher github:pypa/sampleproject/release.yml sampleproject-4.0.0.tar.gz
+
+--lock FILE (hallmark.lock, TOML, sorted, meant to be committed) pins each
+package's signer on first use, which still needs the identity flags (or a
+preset's policy) and verifies everything; it says on stderr what it
+pinned: ecosystem, name, signer kind (github, gitlab, identity), issuer,
+repository, workflow, signing workflow if another, and the ref pattern
+(refs/tags/* for a tag). Later verifies must match (the entry is the
+policy when --publisher, or a plain verify's identity flags, are omitted);
+another repository, workflow, issuer, a ref outside the pattern, or
+provenance gone is exit 3, cause lock-drift, locked against now.
+--update-lock accepts the change. It
+works with --preset pypi (by project), homebrew-core and homebrew (by
+formula) and plain verifies (by file name). The file is written once per
+call, atomically; a damaged one is exit 2 naming its line and is never
+rewritten.
+
+	hallmark verify --preset pypi --lock hallmark.lock DIST
 
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
@@ -367,6 +409,48 @@ CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
 The bundles verify with 'hallmark verify --type T' (the subject must be the
 file; see Verify), with 'cosign verify-blob-attestation --type URI' and with
 'gh attestation verify --bundle'.
+
+# Container images
+
+An argument oci://REGISTRY/REPO[:TAG|@sha256:HEX] names an image (or any OCI
+artifact) in a registry; sign, attest and verify then work on its manifest
+digest, a tag being resolved once:
+
+	hallmark sign oci://ghcr.io/OWNER/APP:v1
+	hallmark attest --provenance oci://ghcr.io/OWNER/APP:v1
+	hallmark verify --repo OWNER/APP oci://ghcr.io/OWNER/APP:v1
+
+'hallmark sign' signs the digest as cosign v3 does (--new-bundle-format): a
+DSSE in-toto statement of predicate type https://sigstore.dev/cosign/sign/v1
+whose subject is the digest; 'hallmark attest' signs the statement of
+--type/--predicate or --provenance about it. Each bundle is pushed as an OCI
+1.1 referrer of the manifest as cosign's BUNDLE_SPEC describes (artifactType
+application/vnd.dev.sigstore.bundle.v0.3+json, the empty config, the image
+as subject, annotations dev.sigstore.bundle.content and
+dev.sigstore.bundle.predicateType), through the referrers tag schema
+(sha256-HEX) on a registry without the referrers API. --bundle OUT writes
+it locally too, --no-push only there. The line printed names the digest and
+the referrer.
+
+'hallmark verify oci://...' lists the referrers, keeps the Sigstore bundles
+and verifies each against the digest with the policy flags and --type; it
+passes when one satisfies the policy (the SLSA provenance --repo and --owner
+ask for by default is asked of attestations, not of image signatures).
+Nothing found, or everything refused,
+is exit 3, "no signature for sha256:...", with each referrer found and why it
+was refused. --bundle-from-oci, as gh spells it, is accepted. When no
+Sigstore bundle refers to the image, cosign v2's legacy sha256-HEX.sig and
+.att tags are read instead, each layer turned into a bundle and verified the
+same way (a .sig payload must also name the image's digest).
+
+For an image index, --platform OS/ARCH[/VARIANT] also signs or verifies that
+platform's manifest, --recursive every platform's (each is a result of its
+own). Credentials come from the Docker config and its credential helpers,
+or --registry-username USER --registry-password-stdin. Plain HTTP is used
+only with --allow-insecure-registry and only to localhost, 127.0.0.1 or
+[::1] (a warning says so); every other registry is spoken to over HTTPS. A
+refused login, a missing repository, tag or manifest, and an unreachable
+registry are distinct errors with their own hints (exit 1).
 
 # Scan
 

@@ -31,6 +31,7 @@ type attestOptions struct {
 	subjects      []string
 	subjectName   string
 	digests       []string
+	oci           ociFlags // oci:// images: oci.go
 
 	signFlags
 }
@@ -101,6 +102,7 @@ too), 3 a FILE is not a subject of --statement.`,
 	f.StringVar(&o.subjectName, "subject-name", "", "the subject `NAME` of the one FILE (default: its base name)")
 	f.StringSliceVar(&o.digests, "digest", nil, "also record this digest `ALG` of each FILE: sha512 (sha256 always)")
 	o.signFlags.bind(cmd)
+	o.oci.bind(cmd, true)
 	cmd.AddCommand(a.attestRunCommand())
 	cmd.MarkFlagsMutuallyExclusive("predicate", "statement", "provenance")
 	cmd.MarkFlagsOneRequired("predicate", "statement", "provenance")
@@ -135,6 +137,15 @@ func bundleKind(uri string) string {
 }
 
 func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) error {
+	if isOCI, err := ociArgs(args); err != nil || isOCI {
+		if err != nil {
+			return err
+		}
+		return a.runAttestOCI(ctx, o, args)
+	}
+	if err := o.oci.onlyForImages(); err != nil {
+		return err
+	}
 	if err := o.check(args); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 type signOptions struct {
 	bundlePath string
 	inToto     bool
+	oci        ociFlags // oci:// images: oci.go
 
 	signFlags
 }
@@ -78,10 +79,20 @@ misbehaved, a wrong password), 2 usage error.`,
 	f.StringVar(&o.bundlePath, "bundle", "", "write the bundle to `OUT` (one file only; - for standard output)")
 	f.BoolVar(&o.inToto, "in-toto", false, "each FILE is an in-toto statement: sign it as a DSSE envelope")
 	o.signFlags.bind(cmd)
+	o.oci.bind(cmd, true)
 	return cmd
 }
 
 func (a *app) runSign(ctx context.Context, o *signOptions, args []string) error {
+	if isOCI, err := ociArgs(args); err != nil || isOCI {
+		if err != nil {
+			return err
+		}
+		return a.runSignOCI(ctx, o, args)
+	}
+	if err := o.oci.onlyForImages(); err != nil {
+		return err
+	}
 	jobs, err := o.jobs(args)
 	if err != nil {
 		return err

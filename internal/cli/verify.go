@@ -31,6 +31,7 @@ type verifyOptions struct {
 	gh                       ghPolicyFlags
 	ghDefaultType            bool          // verify, not scan: --repo/--owner default to SLSA provenance v1 as gh does
 	preset                   presetOptions // verify only: see verify_homebrew.go
+	oci                      ociFlags      // verify only: oci:// images, see oci.go
 
 	keyPath string
 
@@ -44,6 +45,8 @@ type verifyOptions struct {
 	attestation attestationOptions // verify only: see verify_attest.go
 	cosign      cosignFlags        // verify only: --signature, --certificate (verify_cosign.go)
 	sources     sourceOptions      // verify only: see verify_sources.go
+	pypi        pypiOptions        // verify only: --preset pypi, see verify_pypi.go
+	lock        lockFlags          // verify only: --lock, see lock.go
 	npm         npmOptions         // verify only: --preset npm, see verify_npm.go
 	vuln        gateOptions        // verify only: --max-age, --fail-on, --vex, --vsa (verify_vuln.go)
 	policy      policyFileFlags    // verify only: --policy (verify_policy.go)
@@ -87,6 +90,9 @@ bottles by brew's rules; --bottle-url gives a bottle's URL for the backfill.
 --preset npm verifies an npm tarball (or its sha512:<hex>, or integrity
 sha512-<base64>) against the registry's --attestations document, pinning its
 provenance with --repo; --lockfile with --attestations-dir a whole project.
+--preset pypi DIST --provenance FILE --publisher github:OWNER/REPO[/WF] verifies
+a Python distribution's PEP 740 attestations; --lock FILE pins each package's
+signer on first use and refuses a different one later (--update-lock accepts it).
 
 --policy FILE checks every bundle given against a policy file instead (who
 signs what, which attestations, CEL rules, an in-toto layout of steps) and
@@ -127,11 +133,23 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 			if o.preset.name == "npm" || o.npm.set() {
 				return a.runVerifyNPM(cmd.Context(), o, args)
 			}
+			if o.preset.name == pypiPreset || o.pypi.set() {
+				return a.runVerifyPyPI(cmd.Context(), o, args)
+			}
 			if o.preset.name != "" {
 				return a.runVerifyPreset(cmd.Context(), o, args)
 			}
 			if len(o.preset.bottleURLs) > 0 {
 				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
+			}
+			if isOCI, err := ociArgs(args); err != nil || isOCI || o.oci.bundleFromOCI {
+				if err != nil {
+					return err
+				}
+				return a.runVerifyOCI(cmd.Context(), o, args)
+			}
+			if err := o.oci.onlyForImages(); err != nil {
+				return err
 			}
 			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
 				return a.runVerifySearched(cmd.Context(), cmd, o, args)
@@ -143,12 +161,15 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		}),
 	}
 	o.bindPolicy(cmd)
+	o.oci.bind(cmd, false)
 	o.attestation.bind(cmd)
 	o.cosign.bind(cmd)
 	o.bindRelease(cmd)
 	o.sources.bind(cmd)
 	cmd.Flags().StringVar(&a.output, "format", "text", "alias of --output (gh's spelling)")
 	o.preset.bind(cmd)
+	o.pypi.bind(cmd)
+	o.lock.bind(cmd)
 	o.npm.bind(cmd)
 	o.vuln.bind(cmd)
 	o.policy.bind(cmd)
@@ -245,6 +266,9 @@ func signerWorkflowAloneError(ctx context.Context, bundlePath string, err error)
 }
 
 func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) error {
+	if err := a.lockPolicy(o, args); err != nil {
+		return err
+	}
 	if err := o.cosign.check(o, args); err != nil {
 		return err
 	}
@@ -258,7 +282,11 @@ func (a *app) runVerify(ctx context.Context, o *verifyOptions, args []string) er
 	}
 	results := a.verifyAll(ctx, v, o, args, jobs)
 	attestationUsage(results)
-	return a.reportVerify(results)
+	results, saveLock, err := a.lockArtifacts(o, results)
+	if err != nil {
+		return err
+	}
+	return a.afterReport(a.reportVerify(results), saveLock)
 }
 
 // verifier turns the policy and trust flags into a Verifier, warning about
@@ -407,6 +435,9 @@ func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]verify.Job, erro
 		}
 		if o.bundlePath != "" {
 			j.BundlePath = o.bundlePath
+			if b := o.sources.single; b != nil && len(o.sources.bundles) == 1 && o.sources.bundles[0] == o.bundlePath {
+				j.Bundle = b.Bundle // parsed once, by searched
+			}
 		}
 		if j.BundlePath == "" {
 			return nil, usageError(fmt.Errorf("artifact %q has no default bundle path", arg), "name its bundle with --bundle FILE")

@@ -31,7 +31,7 @@ type presetOptions struct {
 func (p *presetOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&p.name, "preset", "", "verify with an ecosystem's rules: homebrew-core, or homebrew with --repo OWNER/TAP (Homebrew bottles); "+
-		"npm (tarballs or a lockfile, with --attestations or --attestations-dir, --repo OWNER/NAME)")
+		"npm (tarballs or a lockfile, with --attestations or --attestations-dir, --repo OWNER/NAME); pypi (PEP 740, --provenance, --publisher)")
 	f.StringArrayVar(&p.bottleURLs, "bottle-url", nil, "the `URL` a bottle was downloaded from, for its backfill attestation (one per bottle, in order)")
 	for _, n := range []string{"key", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
 		"certificate-oidc-issuer-regexp", "owner", "signer-repo"} { // --signer-workflow: see runVerifyPreset
@@ -117,13 +117,21 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 	}
 	report := bottleReport{SchemaVersion: verify.SchemaVersion, Preset: preset}
 	worst := ExitOK
+	ls, err := a.openLock(&o.lock)
+	if err != nil {
+		return err
+	}
 	for i, arg := range args {
 		out := verifyBottle(ctx, preset, bottles[i], digests[i], own, back, cands, fetchErr[digests[i]])
+		if _, lerr := ls.record("homebrew", bottles[i].Name, verdictResult(out)); lerr != nil {
+			out = bottleOutcome{Digest: out.Digest, Reason: reasonLockDrift, Message: failureMessage(lerr), err: lerr}
+		}
 		out.Bottle = arg
 		report.Bottles = append(report.Bottles, out)
 		if out.err != nil {
 			worst = max(worst, exitCode(out.err))
 			a.errorf("%s: %s", termtext.Quote(arg), out.Message)
+			a.printLockFailure(out.err)
 			continue
 		}
 		if a.output == "text" {
@@ -134,6 +142,10 @@ func (a *app) runVerifyPreset(ctx context.Context, o *verifyOptions, args []stri
 		if err := a.printJSON(report); err != nil {
 			return err
 		}
+	}
+	if err := ls.save(); err != nil {
+		a.report(err)
+		worst = max(worst, exitCode(err))
 	}
 	if worst == ExitOK {
 		return nil

@@ -28,6 +28,11 @@ type sourceOptions struct {
 	from      string
 	owner     *string // --owner, bound here unless the policy flags bind it
 	github    githubFlags
+
+	// single is the one bundle of the one --bundle, as searched parsed it
+	// to count the bundles there: the one-bundle path verifies it rather
+	// than reading and parsing the file a second time.
+	single *source.Bundle
 }
 
 func (s *sourceOptions) bind(cmd *cobra.Command) {
@@ -75,6 +80,9 @@ func (s *sourceOptions) searched(nArgs int) bool {
 		if errors.As(err, &fe) {
 			return fe.Line > 0 // JSONL with a bad line
 		}
+		if err == nil && len(bs) == 1 {
+			s.single = bs[0]
+		}
 		return err == nil && len(bs) > 1
 	}
 	return false
@@ -93,6 +101,9 @@ type target struct {
 // result names that bundle; otherwise it is rejected with "no attestation
 // for DIGEST" and why each candidate was refused.
 func (a *app) runVerifySearched(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) error {
+	if err := a.lockPolicy(o, args); err != nil {
+		return err
+	}
 	s := &o.sources
 	ix := source.NewIndex()
 	read := map[string]bool{}
@@ -164,7 +175,11 @@ func (a *app) runVerifySearched(ctx context.Context, cmd *cobra.Command, o *veri
 	}
 	wg.Wait()
 	a.nameBundles = true
-	return a.reportVerify(outs)
+	outs, saveLock, err := a.lockArtifacts(o, outs)
+	if err != nil {
+		return err
+	}
+	return a.afterReport(a.reportVerify(outs), saveLock)
 }
 
 // verifyTarget tries the bundles that cover t until one verifies.

@@ -188,6 +188,7 @@ func fixtures() ([]fixture, error) {
 	addKeyFiles(s)
 	addCosignFiles(s)
 	addGitHubFiles(s, inst)
+	addPyPIFiles(s, inst)
 	if s.err != nil {
 		return nil, s.err
 	}

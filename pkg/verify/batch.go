@@ -14,10 +14,13 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
-// Job is one artifact and the path of its bundle.
+// Job is one artifact and its bundle: the file at BundlePath, or Bundle
+// when the caller has parsed that file already (then BundlePath only names
+// it in the Result and is not read).
 type Job struct {
 	Artifact   Artifact
 	BundlePath string
+	Bundle     *bundle.Bundle
 }
 
 // Outcome is a Job's result and error, as Verify returns them.
@@ -32,12 +35,21 @@ const MaxBundleSize = 256 << 20
 
 // VerifyAll verifies the jobs on all cores over this one Verifier (so the
 // trust material is parsed once) and returns the outcomes in job order.
-// Reading and parsing each bundle happens in the workers too.
+// Reading and parsing each bundle happens in the workers too. One job (or
+// one core) is verified on the calling goroutine: a worker would only hand
+// the job to another thread and back.
 func (v *Verifier) VerifyAll(ctx context.Context, jobs []Job) []Outcome {
 	out := make([]Outcome, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	if workers <= 1 {
+		for i, j := range jobs {
+			out[i] = v.verifyJob(ctx, j)
+		}
+		return out
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -58,9 +70,12 @@ func (v *Verifier) verifyJob(ctx context.Context, j Job) Outcome {
 	fail := func(err error) Outcome {
 		return Outcome{&Result{Artifact: j.Artifact.Name, Bundle: j.BundlePath, Error: FailureOf(err)}, err}
 	}
-	b, err := ReadBundleContext(ctx, j.BundlePath)
-	if err != nil {
-		return fail(err)
+	b := j.Bundle
+	if b == nil {
+		var err error
+		if b, err = ReadBundleContext(ctx, j.BundlePath); err != nil {
+			return fail(err)
+		}
 	}
 	res, err := v.Verify(ctx, b, j.Artifact)
 	res.Bundle = j.BundlePath
