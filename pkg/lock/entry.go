@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/pypi"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
@@ -150,11 +151,13 @@ func withoutRef(uri string) string {
 	return uri
 }
 
-var workflowURI = regexp.MustCompile(`^(https://github\.com/[^/@]+/[^/@]+)/(\.github/workflows/[^@]+)@(.+)$`)
+var workflowURI = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(https://github\.com/[^/@]+/[^/@]+)/(\.github/workflows/[^@]+)@(.+)$`)
+})
 
 // githubWorkflowURI splits a GitHub workflow SAN.
 func githubWorkflowURI(san string) (repo, wf, ref string, ok bool) {
-	m := workflowURI.FindStringSubmatch(san)
+	m := workflowURI().FindStringSubmatch(san)
 	if m == nil {
 		return "", "", "", false
 	}
@@ -247,7 +250,7 @@ func (e Entry) String() string {
 	return b.String()
 }
 
-var ecosystemName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+var ecosystemName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`) })
 
 // validate checks an entry; the error names the field.
 func (e Entry) validate() error {
@@ -265,7 +268,7 @@ func (e Entry) validate() error {
 		return nil
 	}
 	switch {
-	case !ecosystemName.MatchString(e.Ecosystem):
+	case !ecosystemName().MatchString(e.Ecosystem):
 		return &fieldError{"ecosystem", fmt.Sprintf("ecosystem %q is not a lower-case name such as pypi or npm", e.Ecosystem)}
 	case e.Name == "":
 		return &fieldError{"name", "the package name is empty"}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -86,9 +87,11 @@ func (w *wirePublisher) publisher() (Publisher, error) {
 	return p, nil
 }
 
+// The repository patterns compile on first use, not at every hallmark
+// start (sync.OnceValue).
 var (
-	githubRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
-	gitlabRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+$`)
+	githubRepo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`) })
+	gitlabRepo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+$`) })
 )
 
 // Validate checks that p can be a policy. The error wraps ErrPublisher.
@@ -98,14 +101,14 @@ func (p Publisher) Validate() error {
 	}
 	switch p.Kind {
 	case KindGitHub:
-		if !githubRepo.MatchString(p.Repository) || strings.Contains(p.Repository, "..") {
+		if !githubRepo().MatchString(p.Repository) || strings.Contains(p.Repository, "..") {
 			return bad("GitHub repository %q is not OWNER/NAME", p.Repository)
 		}
 		if p.Workflow != "" && (strings.ContainsAny(p.Workflow, "/@ ") || !(strings.HasSuffix(p.Workflow, ".yml") || strings.HasSuffix(p.Workflow, ".yaml"))) {
 			return bad("GitHub workflow %q is not a file name under .github/workflows ending in .yml or .yaml", p.Workflow)
 		}
 	case KindGitLab:
-		if !gitlabRepo.MatchString(p.Repository) || strings.Contains(p.Repository, "..") {
+		if !gitlabRepo().MatchString(p.Repository) || strings.Contains(p.Repository, "..") {
 			return bad("GitLab project %q is not NAMESPACE/PROJECT", p.Repository)
 		}
 		if p.Workflow != "" && (strings.ContainsAny(p.Workflow, "@ ") || strings.HasPrefix(p.Workflow, "/") || strings.Contains(p.Workflow, "//")) {
