@@ -17,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
@@ -52,14 +53,22 @@ func (p *policyFileFlags) set() bool {
 	return p.path != "" || p.bundle != "" || p.identity != "" || p.issuer != "" || p.key != ""
 }
 
-// notWithPolicy are verify's flags that a policy file replaces: its
-// signers, attestations and trust thresholds say all of that.
-var notWithPolicy = []string{
-	"certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer", "certificate-oidc-issuer-regexp",
-	"repo", "owner", "signer-workflow", "signer-repo", "signer-digest", "source-ref", "source-digest", "trigger",
-	"deny-self-hosted-runners", "hostname", "key", "type", "builder-id", "tag", "min-tlog-entries", "min-timestamps",
-	"insecure-ignore-tlog", "insecure-ignore-sct", "insecure-ignore-provenance", "signature", "certificate", "preset",
-	"bottle-url", "from",
+// withPolicy reports whether a policy run reads the verify flag name: the
+// policy's own flags, where the bundles are, the trust flags, the
+// summary's (--vsa and its signing flags) and the output's. Every other
+// flag is refused with --policy (its signers, attestations and trust
+// thresholds say all of that), so that none is silently ignored: an allow
+// list, which a flag added later joins only on purpose.
+func withPolicy(name string) bool {
+	switch name {
+	case "policy", "policy-bundle", "policy-identity", "policy-issuer", "policy-key",
+		"bundle", "bundle-dir",
+		"trusted-root", "custom-trusted-root", "offline", "tuf-mirror", "tuf-root", "github-tuf-mirror", "github-tuf-root",
+		"vsa", "vsa-key", "vsa-resource-uri",
+		"output", "format", "verbose", "help":
+		return true
+	}
+	return slices.Contains(signingFlagNames, name)
 }
 
 // policyVerifyReport is verify --policy --output json: every rule's outcome,
@@ -84,11 +93,15 @@ type policyAttestation struct {
 
 func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verifyOptions, args []string) error {
 	pf := &o.policy
-	for _, name := range notWithPolicy {
-		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
-			return usageError(fmt.Errorf("--%s cannot be combined with --policy", name),
-				"the policy file says who must sign what; put it there, or drop --policy")
+	var other string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if other == "" && !withPolicy(fl.Name) {
+			other = fl.Name
 		}
+	})
+	if other != "" {
+		return usageError(fmt.Errorf("--%s cannot be combined with --policy", other),
+			"the policy file says who must sign what; put it there, or drop --policy")
 	}
 	switch {
 	case pf.path == "":
