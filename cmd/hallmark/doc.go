@@ -296,8 +296,10 @@ actual, and the bundles refused; --output json prints {"schemaVersion",
 "expected", "actual", "passed", "position", "bundles"}], "artifacts",
 "attestations", "refused"}. Exit 3 when any rule fails; a bad policy is exit
 2 with each problem at FILE:LINE:COLUMN. --policy replaces verify's policy
-flags (--repo, --certificate-identity, --key, --type, ...); --trusted-root
-replaces the policy's trust roots.
+flags (--repo, --certificate-identity, --key, --type, ...): with it, verify
+reads only the --policy flags, --bundle and --bundle-dir, the trust flags,
+--vsa with its signing flags and the output flags, and refuses any other
+(exit 2); --trusted-root replaces the policy's trust roots.
 
 'policy lint' checks a file (YAML, every field known, the JSON Schema of
 'policy schema', CEL type-checked, signers defined, MATCH FROM a step, no
