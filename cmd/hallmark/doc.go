@@ -316,7 +316,8 @@ not verify is exit 3.
 
 --vsa OUT with --policy writes a signed SLSA verification summary of the
 policy run for each artifact (one: a bundle; several: JSONL, one bundle a
-line in argument order; none when verify could not complete): policy is the
+line in argument order; none when verify could not complete or the policy's
+--policy-bundle does not verify): policy is the
 policy file's path and the sha256 of its exact bytes (those --policy-bundle
 verified), verificationResult PASSED when every rule about the artifact and
 every step rule passed (with one artifact, exactly when verify exits 0) or
