@@ -106,18 +106,19 @@ GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
 (a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
 its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
 package is a usage error whose hint names the repository its provenance
-shows. --packument FILE also checks the registry signature (npm:signatures
+shows, unless --lock has an entry for it. --packument FILE also checks the registry signature (npm:signatures
 key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
 registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
 (needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
 --attestations-dir DIR verifies every registry package by its integrity
 against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
 packages without provenance are listed, and refused only with
---require-provenance. The JSON report is {"schemaVersion", "preset":
+--require-provenance; with --lock and no --repo, each package's signer is
+pinned on first use. The JSON report is {"schemaVersion", "preset":
 "npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
 "digest", "integrity", "verified", "status", "document", "publish",
-"publishKey", "provenance", "registrySignature", "error"}], "skipped",
-"summary"}.
+"publishKey", "provenance", "registrySignature", "error", "lock"}],
+"skipped", "summary"}.
 
 	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
 	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
@@ -155,9 +156,12 @@ repository, workflow, signing workflow if another, and the ref pattern
 policy when --publisher, or a plain verify's identity flags, are omitted);
 another repository, workflow, issuer, a ref outside the pattern, or
 provenance gone is exit 3, cause lock-drift, locked against now.
---update-lock accepts the change. It
-works with --preset pypi (by project), homebrew-core and homebrew (by
-formula) and plain verifies (by file name). The file is written once per
+--update-lock accepts the change (where the entry was the policy, with the
+new signer named: --publisher, --repo). It works with --preset pypi (by
+project), npm (by package; --lockfile pins every package on first use
+without --repo, and --update-lock accepts each change found; a version
+without provenance beside one with it is listed, not drift), homebrew-core
+and homebrew (by formula) and plain verifies (by file name). The file is written once per
 call, atomically; a damaged one is exit 2 naming its line and is never
 rewritten.
 
