@@ -2,6 +2,9 @@ package policy_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -93,4 +96,35 @@ artifacts:
       - predicateType: signature
         signers: "1 of [ci]"
 `
+}
+
+// TestImageDocExample: the README's policy for container images parses,
+// and its glob covers both repositories by their aliases.
+func TestImageDocExample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)## Signing container images.*?\n  ```yaml\n(.*?)  ```").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("README: no policy example under \"Signing container images\"")
+	}
+	text := regexp.MustCompile("(?m)^  ").ReplaceAllString(string(m[1]), "")
+	p := parse(t, text)
+	for _, tc := range []struct {
+		art  policy.Artifact
+		want bool
+	}{
+		{policy.Artifact{Name: "oci://ghcr.io/o/app:v1", Aliases: []string{"oci://ghcr.io/o/app"}}, true},
+		{policy.Artifact{Name: "oci://ghcr.io/o/worker@sha256:" + sha(nil), Aliases: []string{"oci://ghcr.io/o/worker"}}, true},
+		{policy.Artifact{Name: "oci://ghcr.io/o/other:v1", Aliases: []string{"oci://ghcr.io/o/other"}}, false},
+	} {
+		rep, err := p.Evaluate(context.Background(), policy.Input{Artifacts: []policy.Artifact{tc.art}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !slices.Contains(failed(rep), "artifacts"); got != tc.want {
+			t.Errorf("%s: covered %v, want %v (%q)", tc.art.Name, got, tc.want, failed(rep))
+		}
+	}
 }
