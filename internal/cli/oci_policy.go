@@ -195,8 +195,8 @@ func policyImageTargets(ts []ociTarget) []*imageTarget {
 func repositoryOf(ref string) string {
 	ref, _, _ = strings.Cut(ref, "@")
 	slash := strings.LastIndex(ref, "/")
-	if i := strings.LastIndex(ref, ":"); i > slash {
-		ref = ref[:i]
+	if i := strings.IndexByte(ref[slash+1:], ':'); i >= 0 {
+		ref = ref[:slash+1+i]
 	}
 	return ref
 }

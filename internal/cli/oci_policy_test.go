@@ -326,3 +326,22 @@ func TestOCIPolicyUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestRepositoryOf: the alias of an image is its repository as given, the
+// registry's port kept, the tag and digest dropped.
+func TestRepositoryOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"oci://ghcr.io/o/app:v1":                      "oci://ghcr.io/o/app",
+		"oci://ghcr.io/o/app@sha256:abc":              "oci://ghcr.io/o/app",
+		"oci://ghcr.io/o/app:v1@sha256:abc":           "oci://ghcr.io/o/app",
+		"oci://127.0.0.1:5000/app":                    "oci://127.0.0.1:5000/app",
+		"oci://127.0.0.1:5000/team/app:latest":        "oci://127.0.0.1:5000/team/app",
+		"oci://[::1]:5000/app@sha256:abc":             "oci://[::1]:5000/app",
+		"oci://docker.io/library/alpine:3.20":         "oci://docker.io/library/alpine",
+		"oci://localhost:5000/a/b/c:tag-with:colon?x": "oci://localhost:5000/a/b/c",
+	} {
+		if got := repositoryOf(in); got != want {
+			t.Errorf("repositoryOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
