@@ -431,7 +431,26 @@ same way (a .sig payload must also name the image's digest).
 
 For an image index, --platform OS/ARCH[/VARIANT] also signs or verifies that
 platform's manifest, --recursive every platform's (each is a result of its
-own). Credentials come from the Docker config and its credential helpers,
+own).
+
+'hallmark verify --policy POLICY oci://...' evaluates a policy file (see
+Policy files) over images:
+
+	hallmark verify --policy policy.yaml oci://ghcr.io/OWNER/APP:v1
+
+Each image's referrer bundles, the layers of its cosign v2 legacy tags
+(always read here; a .sig signature counts as a plain signature of the
+image once its payload names the digest) and any --bundle or --bundle-dir
+are verified once, and the policy is evaluated with the manifest digest as
+the artifact's. An artifacts entry's name glob matches the reference as
+given (oci://ghcr.io/OWNER/APP:v1, or @sha256:HEX) or the repository
+without tag or digest (oci://ghcr.io/OWNER/APP), so "oci://ghcr.io/OWNER/*"
+covers every tag of every repository OWNER/NAME; a platform manifest is named
+oci://REGISTRY/REPO@sha256:HEX (OS/ARCH) and matched by the reference given
+and the repository too. predicateType signature is met by the image
+signature (the sign/v1 statement). An image with nothing verified about its
+digest fails its rules and adds "no signature for sha256:..." (exit 3); in
+JSON, "images" says what each registry held. Credentials come from the Docker config and its credential helpers,
 or --registry-username USER --registry-password-stdin. Plain HTTP is used
 only with --allow-insecure-registry and only to localhost, 127.0.0.1 or
 [::1] (a warning says so); every other registry is spoken to over HTTPS. A

@@ -66,6 +66,8 @@ type policyVerifyReport struct {
 	// were checked over.
 	Attestations []policyAttestation `json:"attestations"`
 	Refused      []verify.Refusal    `json:"refused,omitempty"`
+	// Images are the oci:// images: what their registries held (oci_policy.go).
+	Images []policyImage `json:"images,omitempty"`
 }
 
 type policyAttestation struct {
@@ -81,6 +83,11 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 			return usageError(fmt.Errorf("--%s cannot be combined with --policy", name),
 				"the policy file says who must sign what; put it there, or drop --policy")
 		}
+	}
+	// oci:// images: their bundles come from the registry (oci_policy.go).
+	images, err := policyOCIArgs(o, args)
+	if err != nil {
+		return err
 	}
 	switch {
 	case pf.path == "":
@@ -117,6 +124,9 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	vs, err := policy.NewVerifiers(pol, tms)
 	if err != nil {
 		return usageError(err)
+	}
+	if images {
+		return a.runVerifyPolicyOCI(ctx, o, pol, vs, args)
 	}
 	bundles, err := a.policyBundles(ctx, o, args)
 	if err != nil {
