@@ -106,18 +106,19 @@ GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
 (a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
 its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
 package is a usage error whose hint names the repository its provenance
-shows. --packument FILE also checks the registry signature (npm:signatures
+shows, unless --lock has an entry for it. --packument FILE also checks the registry signature (npm:signatures
 key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
 registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
 (needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
 --attestations-dir DIR verifies every registry package by its integrity
 against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
 packages without provenance are listed, and refused only with
---require-provenance. The JSON report is {"schemaVersion", "preset":
+--require-provenance; with --lock and no --repo, each package's signer is
+pinned on first use. The JSON report is {"schemaVersion", "preset":
 "npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
 "digest", "integrity", "verified", "status", "document", "publish",
-"publishKey", "provenance", "registrySignature", "error"}], "skipped",
-"summary"}.
+"publishKey", "provenance", "registrySignature", "error", "lock"}],
+"skipped", "summary"}.
 
 	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
 	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
@@ -155,9 +156,12 @@ repository, workflow, signing workflow if another, and the ref pattern
 policy when --publisher, or a plain verify's identity flags, are omitted);
 another repository, workflow, issuer, a ref outside the pattern, or
 provenance gone is exit 3, cause lock-drift, locked against now.
---update-lock accepts the change. It
-works with --preset pypi (by project), homebrew-core and homebrew (by
-formula) and plain verifies (by file name). The file is written once per
+--update-lock accepts the change (where the entry was the policy, with the
+new signer named: --publisher, --repo). It works with --preset pypi (by
+project), npm (by package; --lockfile pins every package on first use
+without --repo, and --update-lock accepts each change found; a version
+without provenance beside one with it is listed, not drift), homebrew-core
+and homebrew (by formula) and plain verifies (by file name). The file is written once per
 call, atomically; a damaged one is exit 2 naming its line and is never
 rewritten.
 
@@ -448,7 +452,26 @@ same way (a .sig payload must also name the image's digest).
 
 For an image index, --platform OS/ARCH[/VARIANT] also signs or verifies that
 platform's manifest, --recursive every platform's (each is a result of its
-own). Credentials come from the Docker config and its credential helpers,
+own).
+
+'hallmark verify --policy POLICY oci://...' evaluates a policy file (see
+Policy files) over images:
+
+	hallmark verify --policy policy.yaml oci://ghcr.io/OWNER/APP:v1
+
+Each image's referrer bundles, the layers of its cosign v2 legacy tags
+(always read here; a .sig signature counts as a plain signature of the
+image once its payload names the digest) and any --bundle or --bundle-dir
+are verified once, and the policy is evaluated with the manifest digest as
+the artifact's. An artifacts entry's name glob matches the reference as
+given (oci://ghcr.io/OWNER/APP:v1, or @sha256:HEX) or the repository
+without tag or digest (oci://ghcr.io/OWNER/APP), so "oci://ghcr.io/OWNER/*"
+covers every tag of every repository OWNER/NAME; a platform manifest is named
+oci://REGISTRY/REPO@sha256:HEX (OS/ARCH) and matched by the reference given
+and the repository too. predicateType signature is met by the image
+signature (the sign/v1 statement). An image with nothing verified about its
+digest fails its rules and adds "no signature for sha256:..." (exit 3); in
+JSON, "images" says what each registry held. Credentials come from the Docker config and its credential helpers,
 or --registry-username USER --registry-password-stdin. Plain HTTP is used
 only with --allow-insecure-registry and only to localhost, 127.0.0.1 or
 [::1] (a warning says so); every other registry is spoken to over HTTPS. A

@@ -31,6 +31,9 @@ var npmFx struct {
 //	packument.json, packument-other.json  left-pad's packument signed by the registry, and by another key
 //	package-lock.json                  @acme/left-pad@1.2.3, plain@1.0.0 and noprov@2.0.0
 //	att/                               the documents of the first two, as download writes them
+//	left-pad-release.json              left-pad's document, provenance by acme/left-pad's release.yml
+//	left-pad-fork.json                 left-pad's document, provenance by evil/left-pad's publish.yml
+//	package-lock-versions.json         plain@1.0.0 and plain@0.9.0 (no document: before provenance)
 //	registry/                          a registry tree serving them (serve registry)
 func cmdNPMFixtures(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
@@ -74,14 +77,25 @@ func makeNPMFixtures() (map[string][]byte, error) {
 	files["left-pad.tgz"] = tarball
 	files["tampered.tgz"] = []byte("@acme/left-pad 1.2.3 tarball, changed\n")
 	digest := npmtest.SHA512(tarball)
-	wf := func(repo string) *npmtest.Workflow {
-		return &npmtest.Workflow{Repo: "https://github.com/" + repo, Path: ".github/workflows/publish.yml", Ref: "refs/tags/v1.2.3", Commit: sigtest.DemoDigest}
+	wfAt := func(repo, path string) *npmtest.Workflow {
+		return &npmtest.Workflow{Repo: "https://github.com/" + repo, Path: path, Ref: "refs/tags/v1.2.3", Commit: sigtest.DemoDigest}
 	}
+	wf := func(repo string) *npmtest.Workflow { return wfAt(repo, ".github/workflows/publish.yml") }
 	good, err := npmtest.FakeDocument(inst, reg, "@acme/left-pad", "1.2.3", digest, wf("acme/left-pad"), now)
 	if err != nil {
 		return nil, err
 	}
 	files["left-pad.json"] = good.Document
+	for name, w := range map[string]*npmtest.Workflow{
+		"left-pad-release.json": wfAt("acme/left-pad", ".github/workflows/release.yml"),
+		"left-pad-fork.json":    wf("evil/left-pad"),
+	} {
+		d, err := npmtest.FakeDocument(inst, reg, "@acme/left-pad", "1.2.3", digest, w, now)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = d.Document
+	}
 	noprov, err := npmtest.FakeDocument(inst, reg, "@acme/left-pad", "1.2.3", digest, nil, now)
 	if err != nil {
 		return nil, err
@@ -110,6 +124,12 @@ func makeNPMFixtures() (map[string][]byte, error) {
 		{"@acme/left-pad", "1.2.3", integrity},
 		{"plain", "1.0.0", npmtest.Integrity(plainTarball)},
 		{"noprov", "2.0.0", npmtest.Integrity([]byte("noprov 2.0.0 tarball\n"))},
+	}); err != nil {
+		return nil, err
+	}
+	if files["package-lock-versions.json"], err = npmtest.Lockfile([][3]string{
+		{"plain", "1.0.0", npmtest.Integrity(plainTarball)},
+		{"plain", "0.9.0", npmtest.Integrity([]byte("plain 0.9.0 tarball\n"))},
 	}); err != nil {
 		return nil, err
 	}

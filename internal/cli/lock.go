@@ -126,14 +126,29 @@ func (s *lockSession) policyDrift(ecosystem, name string, signer *verify.Signer,
 	if s == nil || !errors.As(err, &rej) || rej.Cause != verify.CauseIdentity {
 		return err
 	}
+	if d := s.drift(ecosystem, name, signer, hint); d != nil {
+		return d
+	}
+	return err
+}
+
+// drift is the drift, old against new, exit 3 with hint, of a verified
+// signer from the package's entry, even with --update-lock (for a verify
+// whose policy was the entry: the new signer is named on purpose, as on
+// first use); nil without an entry, for a signer that agrees with it or
+// one that cannot be locked.
+func (s *lockSession) drift(ecosystem, name string, signer *verify.Signer, hint string) error {
+	if s == nil {
+		return nil
+	}
 	old, ok := s.entry(ecosystem, name)
 	seen, oerr := lock.ObserveSigner(ecosystem, name, signer)
 	if !ok || oerr != nil {
-		return err
+		return nil
 	}
 	diffs := lock.Compare(old, seen)
 	if len(diffs) == 0 {
-		return err
+		return nil
 	}
 	r := (&lock.DriftError{Old: old, New: &seen, Diffs: diffs}).Rejection()
 	r.Hint = hint

@@ -19,6 +19,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
+	"github.com/hallmark-dev/hallmark/pkg/lock"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -76,12 +77,19 @@ func npmArgs(o *verifyOptions) cobra.PositionalArgs {
 
 // npmReport is the --preset npm --output json document.
 type npmReport struct {
-	SchemaVersion string          `json:"schemaVersion"`
-	Preset        string          `json:"preset"`
-	Pinned        bool            `json:"pinned"`
-	Packages      []*npm.Result   `json:"packages"`
-	Skipped       []npm.Skipped   `json:"skipped,omitempty"`
-	Summary       *npmSummaryJSON `json:"summary,omitempty"`
+	SchemaVersion string           `json:"schemaVersion"`
+	Preset        string           `json:"preset"`
+	Pinned        bool             `json:"pinned"`
+	Packages      []npmPackageJSON `json:"packages"`
+	Skipped       []npm.Skipped    `json:"skipped,omitempty"`
+	Summary       *npmSummaryJSON  `json:"summary,omitempty"`
+}
+
+// npmPackageJSON is one package of the report: its result and what --lock
+// did with it.
+type npmPackageJSON struct {
+	*npm.Result
+	Lock *lock.Change `json:"lock,omitempty"`
 }
 
 type npmSummaryJSON struct {
@@ -150,11 +158,24 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 			return err
 		}
 	}
-	if id == nil && !lockMode {
-		return npmNoPolicyError(jobs[0])
+	ls, err := a.openLock(&o.lock)
+	if err != nil {
+		return err
 	}
-	if id == nil {
-		a.warnf("--lockfile without --repo: each package's provenance is verified, but not pinned to a repository (the output shows each one's)")
+	// Without --repo, a lock entry stands in for it: the provenance is
+	// verified for any signer, and the lock compares every field of the
+	// signer (issuer, repository, workflows, ref) with the entry. One
+	// package needs --repo or an entry; a lockfile is pinned per package
+	// on first use.
+	fromLock := false
+	if id == nil && !lockMode {
+		if _, ok := ls.entry(npm.Ecosystem, jobs[0].pkg.Name); !ok {
+			return npmNoPolicyError(jobs[0], ls != nil)
+		}
+		fromLock = true
+	}
+	if id == nil && lockMode && ls == nil {
+		a.warnf("--lockfile without --repo: each package's provenance is verified, but not pinned to a repository (the output shows each one's); --lock FILE pins each on first use")
 	}
 
 	trusted, keys, err := a.npmTrust(ctx, o)
@@ -192,7 +213,70 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return a.reportNPM(results, errs, skipped, id != nil, lockMode)
+	changes := lockNPM(ls, jobs, results, errs, fromLock)
+	reportErr := a.reportNPM(results, changes, errs, skipped, id != nil || ls != nil, lockMode)
+	return a.afterReport(reportErr, ls.save)
+}
+
+// lockNPM checks the packages against --lock, in the lockfile's order (so
+// are its messages): a verified provenance pins its package's entry or
+// must match it; a package without provenance is drift if the lock pinned
+// it, unless another version of it in this run has provenance (a lockfile
+// holds older versions, published before their package had provenance,
+// beside newer ones: --require-provenance refuses those). A refusal
+// becomes the package's error, the result marked rejected. fromLock: one
+// package whose policy is its entry (no --repo), whose new signer, on
+// purpose, is named with --update-lock --repo as on first use.
+func lockNPM(ls *lockSession, jobs []*npmJob, results []*npm.Result, errs []error, fromLock bool) []*lock.Change {
+	changes := make([]*lock.Change, len(results))
+	if ls == nil {
+		return changes
+	}
+	withProvenance := map[string]bool{}
+	for _, j := range jobs {
+		if j.doc != nil && j.doc.Provenance != nil {
+			withProvenance[j.pkg.Name] = true
+		}
+	}
+	for i, r := range results {
+		if errs[i] != nil || r == nil {
+			continue
+		}
+		var err error
+		switch r.Status {
+		case npm.StatusVerified:
+			if fromLock {
+				if err = ls.drift(npm.Ecosystem, r.Name, r.Signer(), npmUpdateHint(r)); err != nil {
+					break
+				}
+			}
+			changes[i], err = ls.record(npm.Ecosystem, r.Name, r.Provenance)
+		case npm.StatusNoProvenance, npm.StatusNoDocument:
+			if withProvenance[r.Name] {
+				if _, ok := ls.entry(npm.Ecosystem, r.Name); ok {
+					ls.a.verbosef("lock: %s has no provenance, but another version of %s in the lockfile has: listed, not drift (--require-provenance refuses it)",
+						termtext.Quote(r.String()), termtext.Quote(r.Name))
+				}
+				continue
+			}
+			changes[i], err = ls.missing(npm.Ecosystem, r.Name)
+		}
+		if err != nil {
+			errs[i] = err
+			r.Verified, r.Status, r.Error = false, npm.StatusRejected, verify.FailureOf(err)
+		}
+	}
+	return changes
+}
+
+// npmUpdateHint says how to accept a new signer of a package whose policy
+// was its lock entry: name its repository, as on first use.
+func npmUpdateHint(r *npm.Result) string {
+	repo := "OWNER/NAME"
+	if s := r.Repository(); strings.HasPrefix(s, "https://github.com/") {
+		repo = termtext.Quote(strings.TrimPrefix(s, "https://github.com/"))
+	}
+	return "if the change is on purpose, name the new repository: run again with --update-lock --repo " + repo
 }
 
 func firstSetNPMFlag(n *npmOptions) string {
@@ -313,18 +397,30 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 
 // npmNoPolicyError is the usage error of a verify without --repo: its
 // hint shows the repository the provenance names.
-func npmNoPolicyError(j *npmJob) error {
+func npmNoPolicyError(j *npmJob, withLock bool) error {
 	err := fmt.Errorf("no policy: --preset npm needs the repository whose workflow may publish %s", j.pkg)
-	if j.doc == nil || j.doc.Provenance == nil {
-		return usageError(err, "the document has no provenance, so no repository can be pinned; pass --repo OWNER/NAME to require one")
+	if withLock {
+		err = fmt.Errorf("no policy: the lock has no entry for %s, and --preset npm needs the repository whose workflow may publish it", termtext.Quote(j.pkg.Name))
 	}
-	s := verify.BundleSigner(j.doc.Provenance)
-	if s == nil || s.GitHub == nil || s.GitHub.SourceRepository == "" {
-		return usageError(err, "pass --repo OWNER/NAME")
+	var hints []string
+	var s *verify.Signer
+	if j.doc != nil && j.doc.Provenance != nil {
+		s = verify.BundleSigner(j.doc.Provenance)
 	}
-	repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
-	return usageError(err, fmt.Sprintf("the provenance was signed by %s for the repository %s; if that is the repository you trust to publish %s, pass --repo %s",
-		termtext.Quote(s.SAN), termtext.Quote(s.GitHub.SourceRepository), termtext.Quote(j.pkg.Name), termtext.Quote(repo)))
+	switch {
+	case j.doc == nil || j.doc.Provenance == nil:
+		hints = append(hints, "the document has no provenance, so no repository can be pinned; pass --repo OWNER/NAME to require one")
+	case s == nil || s.GitHub == nil || s.GitHub.SourceRepository == "":
+		hints = append(hints, "pass --repo OWNER/NAME")
+	default:
+		repo := strings.TrimPrefix(s.GitHub.SourceRepository, "https://github.com/")
+		hints = append(hints, fmt.Sprintf("the provenance was signed by %s for the repository %s; if that is the repository you trust to publish %s, pass --repo %s",
+			termtext.Quote(s.SAN), termtext.Quote(s.GitHub.SourceRepository), termtext.Quote(j.pkg.Name), termtext.Quote(repo)))
+	}
+	if withLock {
+		hints = append(hints, "the first verify of a package names its repository with --repo, and --lock pins it; later verifies need no --repo")
+	}
+	return usageError(err, hints...)
 }
 
 // npmTrust loads the trust roots and the registry keys: --trusted-root with
@@ -392,7 +488,7 @@ func (a *app) npmTrust(ctx context.Context, o *verifyOptions) ([]root.TrustedMat
 
 // reportNPM prints one line per package, or the JSON report, and returns
 // the worst exit code.
-func (a *app) reportNPM(results []*npm.Result, errs []error, skipped []npm.Skipped, pinned, lockMode bool) error {
+func (a *app) reportNPM(results []*npm.Result, changes []*lock.Change, errs []error, skipped []npm.Skipped, pinned, lockMode bool) error {
 	worst := ExitOK
 	sum := &npmSummaryJSON{Packages: len(results), Skipped: len(skipped)}
 	q := termtext.Quote
@@ -456,7 +552,11 @@ func (a *app) reportNPM(results []*npm.Result, errs []error, skipped []npm.Skipp
 			sum.Packages, sum.Verified, sum.NoProvenance, sum.Rejected, sum.Errors, sum.Skipped)
 	}
 	if a.output == "json" {
-		rep := npmReport{SchemaVersion: verify.SchemaVersion, Preset: "npm", Pinned: pinned, Packages: results, Skipped: skipped}
+		rep := npmReport{SchemaVersion: verify.SchemaVersion, Preset: "npm", Pinned: pinned, Skipped: skipped}
+		rep.Packages = make([]npmPackageJSON, len(results))
+		for i, r := range results {
+			rep.Packages[i] = npmPackageJSON{Result: r, Lock: changes[i]}
+		}
 		if lockMode {
 			rep.Summary = sum
 		}

@@ -12,7 +12,8 @@ import (
 // case of ../shared/fixtures/ecosystems/cases.tsv, with the production
 // root and the registry keys it names, and checks the exit code its
 // expectation means (pass 0, fail 3); without --repo, a usage error (2)
-// whose hint names the provenance's repository.
+// whose hint names the provenance's repository; with --lock, the first use
+// pins it and the lock is the policy of the next verify.
 func TestVerifyNPMRealCases(t *testing.T) {
 	eco := filepath.Join(sharedFixtures(t), "ecosystems")
 	f, err := os.Open(filepath.Join(eco, "cases.tsv"))
@@ -51,6 +52,17 @@ func TestVerifyNPMRealCases(t *testing.T) {
 			code, _, stderr = runCLI(t, append(base, artifact)...)
 			if code != ExitUsage || !strings.Contains(stderr, "pass --repo "+repo+"\n") {
 				t.Fatalf("without --repo: exit %d\n%s", code, stderr)
+			}
+			// --lock pins the real provenance's repository and workflow
+			// (from the legacy extensions in 2023), and is the policy after.
+			lockFile := filepath.Join(t.TempDir(), "hallmark.lock")
+			code, _, stderr = runCLI(t, append(base, "--lock", lockFile, "--repo", repo, artifact)...)
+			pinned := `github repository "https://github.com/` + repo + `" workflow "` + wf + `"`
+			if code != ExitOK || !strings.Contains(stderr, "hallmark: lock: pinned npm package ") || !strings.Contains(stderr, pinned) {
+				t.Fatalf("first use with --lock: exit %d, want 0 and %s pinned\n%s", code, pinned, stderr)
+			}
+			if code, stdout, stderr := runCLI(t, append(base, "--lock", lockFile, artifact)...); code != ExitOK || stderr != "" {
+				t.Fatalf("the lock as the policy: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 			}
 		})
 	}

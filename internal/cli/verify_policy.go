@@ -65,6 +65,8 @@ func withPolicy(name string) bool {
 		"bundle", "bundle-dir",
 		"trusted-root", "custom-trusted-root", "offline", "tuf-mirror", "tuf-root", "github-tuf-mirror", "github-tuf-root",
 		"vsa", "vsa-key", "vsa-resource-uri",
+		// oci:// images (oci_policy.go: refused without an image)
+		"bundle-from-oci", "registry-username", "registry-password-stdin", "allow-insecure-registry", "platform", "recursive",
 		"output", "format", "verbose", "help":
 		return true
 	}
@@ -80,6 +82,8 @@ type policyVerifyReport struct {
 	// were checked over.
 	Attestations []policyAttestation `json:"attestations"`
 	Refused      []verify.Refusal    `json:"refused,omitempty"`
+	// Images are the oci:// images: what their registries held (oci_policy.go).
+	Images []policyImage `json:"images,omitempty"`
 	// VSA are the verification summaries written (--vsa), one per
 	// artifact.
 	VSA []*vsaReport `json:"vsa,omitempty"`
@@ -103,6 +107,11 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 		return usageError(fmt.Errorf("--%s cannot be combined with --policy", other),
 			"the policy file says who must sign what; put it there, or drop --policy")
 	}
+	// oci:// images: their bundles come from the registry (oci_policy.go).
+	images, err := policyOCIArgs(o, args)
+	if err != nil {
+		return err
+	}
 	switch {
 	case pf.path == "":
 		return usageError(errors.New("--policy-bundle, --policy-identity, --policy-issuer and --policy-key need --policy FILE"))
@@ -112,6 +121,9 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	case pf.bundle != "" && pf.key == "" && (pf.identity == "" || pf.issuer == ""):
 		return usageError(errors.New("--policy-bundle needs who must have signed the policy"),
 			"pass --policy-identity and --policy-issuer, or --policy-key FILE")
+	}
+	if images && o.vuln.vsaPath != "" {
+		return usageError(errors.New("--vsa does not summarise oci:// images yet"), "drop --vsa, or verify files with --bundle")
 	}
 	vsa, err := a.checkVSA(ctx, cmd, o, args, true)
 	if err != nil {
@@ -142,6 +154,9 @@ func (a *app) runVerifyPolicy(ctx context.Context, cmd *cobra.Command, o *verify
 	vs, err := policy.NewVerifiers(pol, tms)
 	if err != nil {
 		return usageError(err)
+	}
+	if images {
+		return a.runVerifyPolicyOCI(ctx, o, pol, vs, args)
 	}
 	bundles, err := a.policyBundles(ctx, o, args)
 	if err != nil {

@@ -161,7 +161,10 @@ type npmCase struct {
 // repository), verifies a lockfile of 200 packages with --attestations-dir,
 // refuses a publish attestation copied from another package, verifies one
 // package with --repo and --signer-workflow (GitHub Actions' issuer only)
-// and refuses the same provenance signed under the lookalike issuer.
+// and refuses the same provenance signed under the lookalike issuer. With
+// --lock, the lockfile's first verify pins every package and a package's
+// provenance from another workflow of its repository is then refused as
+// drift, locked against now, in the lockfile and alone.
 func TestNPM(t *testing.T) {
 	in := stack(t)
 	dir := t.TempDir()
@@ -387,6 +390,62 @@ func TestNPM(t *testing.T) {
 		if !strings.Contains(stderr, "provenance: the signer does not match the identity policy") ||
 			!strings.Contains(stderr, `expected "https://token.actions.githubusercontent.com"`) {
 			t.Errorf("the lookalike issuer's refusal:\n%s", stderr)
+		}
+	})
+
+	t.Run("lock-drift", func(t *testing.T) {
+		lockFile := filepath.Join(dir, "hallmark.lock")
+		_, stderr := in.run(t, exitOK, "hallmark", append(viaTUF, "--lockfile", lockPath, "--attestations-dir", att, "--lock", lockFile)...)
+		if got := strings.Count(stderr, "hallmark: lock: pinned npm package "); got != wantVerified {
+			t.Errorf("first use: %d packages pinned, want %d:\n%s", got, wantVerified, stderr)
+		}
+		if !strings.Contains(stderr, "hallmark: lock: pinned npm package "+c.name+" to github repository \"https://github.com/"+c.repo+"\" workflow \""+wf+"\"") {
+			t.Errorf("first use does not say what it pinned for %s:\n%s", c.name, stderr)
+		}
+		pinned := read(t, lockFile)
+		in.run(t, exitOK, "hallmark", append(viaTUF, "--lockfile", lockPath, "--attestations-dir", att, "--lock", lockFile)...)
+
+		// The same package's provenance from another workflow of its
+		// repository, signed on the stack: valid, and refused.
+		const otherWF = ".github/workflows/other.yml"
+		w := npmtest.Workflow{Repo: "https://github.com/" + c.repo, Path: otherWF, Ref: bottleRef, Commit: bottleSHA}
+		prov, err := npmtest.ProvenanceStatement(c.name, c.version, npmtest.SHA512(c.tarball), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := npmtest.Document(c.publish, in.signNPM(t, prov, nil, actions.token(t, c.repo, otherWF, func(map[string]any) {})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		drifted := filepath.Join(dir, "drifted")
+		if err := os.CopyFS(drifted, os.DirFS(att)); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(drifted, filepath.FromSlash(p.FileName())), doc)
+		wantDrift := []string{
+			"hallmark: error: " + c.name + "@" + c.version + `: the signer of npm package "` + c.name + `" differs from the lock file's entry`,
+			`hallmark:   workflow  expected "` + wf + `" (locked)`,
+			`hallmark:             actual   "` + otherWF + `"`,
+		}
+		stdout, stderr := in.run(t, exitRejected, "hallmark", append(viaTUF, "--lockfile", lockPath, "--attestations-dir", drifted, "--lock", lockFile)...)
+		for _, want := range wantDrift {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("the lockfile's drift: no %q in\n%s", want, stderr)
+			}
+		}
+		if want := fmt.Sprintf("%d verified, %d without provenance, 1 rejected", wantVerified-1, wantNone); !strings.Contains(stdout, want) {
+			t.Errorf("the lockfile's drift: want %q in\n%s", want, stdout)
+		}
+		drift := filepath.Join(dir, "drift.json")
+		write(t, drift, doc)
+		_, stderr = in.run(t, exitRejected, "hallmark", append(viaTUF, "--attestations", drift, "--lock", lockFile, tgz)...)
+		for _, want := range wantDrift {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("one package's drift: no %q in\n%s", want, stderr)
+			}
+		}
+		if got := read(t, lockFile); string(got) != string(pinned) {
+			t.Errorf("a refused drift changed the lock file:\n%s", got)
 		}
 	})
 }

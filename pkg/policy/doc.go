@@ -56,7 +56,14 @@
 //
 // Signer patterns are RE2 and always match the whole value (verify.Anchor).
 // Artifact name globs use doublestar syntax (* does not cross /, ** does);
-// a glob without a slash also matches the artifact's base name.
+// a glob without a slash also matches the artifact's base name. A glob may
+// also match one of the artifact's Aliases: hallmark names a container
+// image by the reference as given (oci://REGISTRY/REPO:TAG or
+// oci://REGISTRY/REPO@sha256:HEX) with its repository (oci://REGISTRY/REPO)
+// as an alias, so "oci://ghcr.io/acme/app" covers every tag and digest of
+// it. A "signature" requirement is met by a plain message signature or by
+// an image signature (cosign's https://sigstore.dev/cosign/sign/v1
+// statement about the digest).
 //
 // # Thresholds
 //

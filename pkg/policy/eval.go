@@ -22,7 +22,11 @@ const ReportVersion = "1"
 // Artifact is an artifact the policy is evaluated for: its name as given
 // (a path, or a digest) and its digests.
 type Artifact struct {
-	Name    string          `json:"name"`
+	Name string `json:"name"`
+	// Aliases are other names of the artifact that an artifacts entry's
+	// glob may match too (a container image's repository without its tag
+	// or digest); outcomes still name the artifact by Name.
+	Aliases []string        `json:"aliases,omitempty"`
 	Digests []verify.Digest `json:"digests"`
 }
 
@@ -120,7 +124,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (*Report, error) {
 		}
 		covered := false
 		for i, ap := range p.Artifacts {
-			if !ap.matches(a.Name) {
+			if !ap.matches(a.Name) && !slices.ContainsFunc(a.Aliases, ap.matches) {
 				continue
 			}
 			covered = true
@@ -346,7 +350,7 @@ func typeName(t string) string {
 func (e *evaluation) requirement(ctx context.Context, rule string, art Artifact, req *Requirement) {
 	var cands []*att
 	for _, a := range e.about(art) {
-		if a.predicateType() == req.PredicateType {
+		if a.predicateType() == req.PredicateType || req.PredicateType == PredicateSignature && a.predicateType() == cosignImageSignature {
 			cands = append(cands, a)
 		}
 	}

@@ -20,8 +20,16 @@ const (
 
 // PredicateSignature is the predicateType of an artifacts requirement met
 // by a plain message signature over the artifact (a `hallmark sign` or
-// `cosign sign-blob` bundle) rather than an in-toto attestation.
+// `cosign sign-blob` bundle) rather than an in-toto attestation, or by a
+// container image signature (cosign's https://sigstore.dev/cosign/sign/v1
+// statement about the image's digest).
 const PredicateSignature = "signature"
+
+// cosignImageSignature is the predicate type of a container image
+// signature as cosign v3 makes it (and hallmark sign oci://): an in-toto
+// statement with the image's digest as subject and an empty predicate. It
+// is a signature, and meets a PredicateSignature requirement too.
+const cosignImageSignature = "https://sigstore.dev/cosign/sign/v1"
 
 // Pos is a place in the policy file: 1-based line and column.
 type Pos struct {
@@ -116,8 +124,8 @@ type Threshold struct {
 // Name must have.
 type ArtifactPolicy struct {
 	// Name is a glob (doublestar syntax) over the artifact's name as given
-	// to the verifier; a glob without a slash is also tried against the
-	// base name.
+	// to the verifier (or one of its Artifact.Aliases); a glob without a
+	// slash is also tried against the base name.
 	Name         string
 	Attestations []*Requirement
 	Pos          Pos
