@@ -127,6 +127,10 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 				}
 				return a.runVerifyPolicy(cmd.Context(), cmd, o, args)
 			}
+			if isOCI, _ := ociArgs(args); isOCI && (o.vuln.active(cmd) || o.preset.name != "" || o.npm.set() || o.pypi.set()) {
+				return usageError(errors.New("oci:// images are verified with the policy flags or --policy: the scan gate, --vsa and --preset take files"),
+					"verify the image with --repo, --certificate-identity, --key or --policy; keep the scan gate and --vsa for files")
+			}
 			if o.vuln.active(cmd) {
 				return a.runVerifyGate(cmd.Context(), cmd, o, args)
 			}
