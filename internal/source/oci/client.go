@@ -30,7 +30,9 @@ type Options struct {
 	// UserAgent is sent with every request.
 	UserAgent string
 	// ResponseTimeout bounds the wait for a response's headers, with the
-	// default transport (default one minute).
+	// default transport (default one minute), and, with any transport, the
+	// wait for each next piece of a response body; a whole body must
+	// arrive within five times it.
 	ResponseTimeout time.Duration
 }
 
@@ -54,18 +56,20 @@ func New(o Options) *Client {
 	if o.Keychain == nil {
 		o.Keychain = authn.DefaultKeychain
 	}
+	if o.ResponseTimeout <= 0 {
+		o.ResponseTimeout = time.Minute
+	}
 	base := o.Transport
 	if base == nil {
 		// A registry that accepts the connection and then says nothing
 		// must not hang hallmark.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = o.ResponseTimeout
-		if t.ResponseHeaderTimeout <= 0 {
-			t.ResponseHeaderTimeout = time.Minute
-		}
 		t.TLSHandshakeTimeout = 30 * time.Second
 		base = t
 	}
+	// Nor one that sends the headers and then the body byte by byte.
+	base = &bodyTimeouts{base: base, idle: o.ResponseTimeout, total: 5 * o.ResponseTimeout}
 	c := &Client{o: o, transport: &httpsOnly{base: base, allowPlain: o.AllowInsecure}, pullers: map[string]*remote.Puller{}}
 	c.oras = &auth.Client{
 		Client:     &http.Client{Transport: c.transport},
