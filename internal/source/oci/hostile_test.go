@@ -72,6 +72,14 @@ func TestHostileRegistryResolve(t *testing.T) {
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 		}, oci.ErrNetwork},
+		{"invalid JSON", "", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			fmt.Fprint(w, `{"schemaVersion":`)
+		}, oci.ErrRegistry},
+		{"wrong content type", "", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html>hello</html>")
+		}, oci.ErrRegistry},
 		{"digest does not match", "app@" + sha([]byte("asked for")), func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
 			w.Header().Set("Docker-Content-Digest", sha([]byte("other")))

@@ -58,6 +58,15 @@ func (c *Client) Resolve(ctx context.Context, ref Reference) (*Image, error) {
 	if ref.Digest != "" && ref.Digest != im.Descriptor.Digest {
 		return nil, errf("resolving", ref, ErrRegistry, "the registry served a manifest of digest %s", im.Descriptor.Digest)
 	}
+	switch types.MediaType(d.MediaType) {
+	case types.OCIManifestSchema1, types.DockerManifestSchema2:
+		if _, err := v1.ParseManifest(bytes.NewReader(d.Manifest)); err != nil {
+			return nil, errf("resolving", ref, ErrRegistry, "malformed image manifest: %v", err)
+		}
+	case types.OCIImageIndex, types.DockerManifestList:
+	default:
+		return nil, errf("resolving", ref, ErrRegistry, "the registry served a document of media type %q, not an image manifest or index", d.MediaType)
+	}
 	if im.IsIndex() {
 		ix, err := v1.ParseIndexManifest(bytes.NewReader(d.Manifest))
 		if err != nil {
