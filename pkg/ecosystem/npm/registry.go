@@ -39,10 +39,37 @@ func (c *Client) AttestationsURL(p Package) string {
 	return reg + "/-/npm/v1/attestations/" + url.PathEscape(p.Name) + "@" + url.PathEscape(p.Version)
 }
 
+// errDowngrade is the redirect of an https registry to plain HTTP, where
+// anyone on the way could answer 404 for every package.
+var errDowngrade = errors.New("redirected from https to plain HTTP")
+
+// httpClient is c.HTTP (or http.DefaultClient) refusing, besides what its
+// CheckRedirect refuses, a redirect from https to plain HTTP.
+func (c *Client) httpClient() *http.Client {
+	hc := http.DefaultClient
+	if c.HTTP != nil {
+		hc = c.HTTP
+	}
+	cp := *hc
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+			return fmt.Errorf("%w (%s)", errDowngrade, req.URL.Redacted())
+		}
+		if hc.CheckRedirect != nil {
+			return hc.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
+
 // FetchDocument downloads p's attestations document, reading at most
 // MaxDocumentSize bytes, and checks that it parses. A version without
 // attestations is ErrNoAttestations; any other failure wraps ErrRegistry
-// (or is ctx's error).
+// (or is ctx's error), a redirect from https to plain HTTP too.
 func (c *Client) FetchDocument(ctx context.Context, p Package) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -56,11 +83,7 @@ func (c *Client) FetchDocument(ctx context.Context, p Package) ([]byte, error) {
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
