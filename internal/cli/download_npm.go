@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
 	"github.com/hallmark-dev/hallmark/internal/ctxhttp"
 	"github.com/hallmark-dev/hallmark/internal/ctxio"
+	"github.com/hallmark-dev/hallmark/internal/source/oci"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 )
@@ -49,6 +51,22 @@ func downloadArgs(n *npmDownloadOptions) cobra.PositionalArgs {
 	}
 }
 
+// checkNPMRegistry refuses a --registry that is not an https URL, or plain
+// HTTP to a loopback host (a test registry): over plain HTTP anyone on the
+// way could answer 404 for every package, which reads as "published
+// without provenance".
+func checkNPMRegistry(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil:
+		return usageError(fmt.Errorf("--registry %s is not an https://HOST[/PATH] URL", termtext.Quote(s)), "pass the registry's base URL, e.g. "+npm.DefaultRegistry)
+	case u.Scheme == "http" && !oci.IsLoopback(u.Host):
+		return usageError(fmt.Errorf("--registry %s is plain HTTP: anyone on the way could hide the packages' attestations", termtext.Quote(s)),
+			"serve the registry over https (plain HTTP is accepted only to localhost)")
+	}
+	return nil
+}
+
 // npmDownloaded is one package's line of the JSON output.
 type npmDownloaded struct {
 	Package string `json:"package"`
@@ -71,6 +89,9 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 		return usageError(fmt.Errorf("download --preset must be npm, not %q", n.preset))
 	case n.lockfile == "":
 		return usageError(errors.New("download --preset npm needs --lockfile FILE"), "name the package-lock.json whose packages to fetch")
+	}
+	if err := checkNPMRegistry(n.registry); err != nil {
+		return err
 	}
 	if st, err := os.Stat(o.dir); err != nil || !st.IsDir() {
 		return usageError(fmt.Errorf("--dir %q is not a directory", o.dir), "create it first, or name another with --dir")
