@@ -99,6 +99,8 @@ type npmSummaryJSON struct {
 	Rejected     int `json:"rejected"`
 	Errors       int `json:"errors"`
 	Skipped      int `json:"skipped"`
+	// Invalid are the skipped entries that were refused (npm.Skipped.Invalid).
+	Invalid int `json:"invalid"`
 }
 
 // npmJob is one package to verify.
@@ -214,7 +216,7 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 		return err
 	}
 	changes := lockNPM(ls, jobs, results, errs, fromLock)
-	reportErr := a.reportNPM(results, changes, errs, skipped, id != nil || ls != nil, lockMode)
+	reportErr := a.reportNPM(results, changes, errs, skipped, id != nil || ls != nil, lockMode, n.requireProvenance)
 	return a.afterReport(reportErr, ls.save)
 }
 
@@ -488,7 +490,7 @@ func (a *app) npmTrust(ctx context.Context, o *verifyOptions) ([]root.TrustedMat
 
 // reportNPM prints one line per package, or the JSON report, and returns
 // the worst exit code.
-func (a *app) reportNPM(results []*npm.Result, changes []*lock.Change, errs []error, skipped []npm.Skipped, pinned, lockMode bool) error {
+func (a *app) reportNPM(results []*npm.Result, changes []*lock.Change, errs []error, skipped []npm.Skipped, pinned, lockMode, requireProvenance bool) error {
 	worst := ExitOK
 	sum := &npmSummaryJSON{Packages: len(results), Skipped: len(skipped)}
 	q := termtext.Quote
@@ -544,12 +546,41 @@ func (a *app) reportNPM(results []*npm.Result, changes []*lock.Change, errs []er
 			}
 		}
 	}
+	// A lockfile entry npm never writes (a name such as ../../x, a
+	// malformed sha512) is refused, not skipped; so is one without a
+	// sha512 under --require-provenance: it can have no provenance.
+	noSHA512 := 0
+	for _, s := range skipped {
+		switch {
+		case s.Invalid:
+			sum.Invalid++
+			a.errorf("lockfile entry %s: %s", q(s.Path), s.Reason)
+		case s.NoSHA512 && requireProvenance:
+			noSHA512++
+			a.errorf("lockfile entry %s: %s, so it can have no provenance", q(s.Path), s.Reason)
+		}
+	}
+	if sum.Invalid > 0 {
+		worst = max(worst, ExitRejected)
+		a.hintf("npm never writes such an entry: the lockfile is damaged or was edited; regenerate it with npm install")
+	}
+	if noSHA512 > 0 {
+		sum.Rejected += noSHA512
+		worst = max(worst, ExitRejected)
+		a.hintf("--require-provenance refuses a package without a sha512 integrity; update it to a version published with provenance")
+	}
 	if a.output == "text" && lockMode {
 		for _, s := range skipped {
-			a.verbosef("skipped %s: %s", q(s.Path), s.Reason)
+			if !s.Invalid {
+				a.verbosef("skipped %s: %s", q(s.Path), s.Reason)
+			}
 		}
-		fmt.Fprintf(a.stdio.Out, "%d packages: %d verified, %d without provenance, %d rejected, %d could not be verified; %d lockfile entries skipped\n",
+		line := fmt.Sprintf("%d packages: %d verified, %d without provenance, %d rejected, %d could not be verified; %d lockfile entries skipped",
 			sum.Packages, sum.Verified, sum.NoProvenance, sum.Rejected, sum.Errors, sum.Skipped)
+		if sum.Invalid > 0 {
+			line += fmt.Sprintf(", %d of them invalid", sum.Invalid)
+		}
+		fmt.Fprintln(a.stdio.Out, line)
 	}
 	if a.output == "json" {
 		rep := npmReport{SchemaVersion: verify.SchemaVersion, Preset: "npm", Pinned: pinned, Skipped: skipped}

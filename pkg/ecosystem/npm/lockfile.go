@@ -28,6 +28,16 @@ type Locked struct {
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Invalid: the entry names a registry package (a version and an
+	// integrity under node_modules), but with a name, version or sha512
+	// integrity npm never writes (a path such as ../../x, a sha512 that
+	// is not 64 bytes): a damaged or forged lockfile, to refuse rather
+	// than skip.
+	Invalid bool `json:"invalid,omitempty"`
+	// NoSHA512: a registry package whose integrity has only other
+	// algorithms (sha1 of packages published before 2017): it can have no
+	// attestations, like a package without provenance.
+	NoSHA512 bool `json:"noSha512,omitempty"`
 }
 
 // ErrLockfile is wrapped by the errors of a lockfile that does not parse.
@@ -91,12 +101,13 @@ func ParseLockfile(data []byte) ([]Locked, []Skipped, error) {
 		}
 		p, err := ParsePackage(name, e.Version)
 		if err != nil {
-			skipped = append(skipped, Skipped{Path: path, Reason: err.Error()})
+			skipped = append(skipped, Skipped{Path: path, Reason: err.Error(), Invalid: true})
 			continue
 		}
 		d, err := ParseIntegrity(e.Integrity)
 		if err != nil {
-			skipped = append(skipped, Skipped{Path: path, Reason: err.Error()})
+			noSHA512 := errors.Is(err, ErrNoSHA512)
+			skipped = append(skipped, Skipped{Path: path, Reason: err.Error(), Invalid: !noSHA512, NoSHA512: noSHA512})
 			continue
 		}
 		key := p.String()
