@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -129,7 +130,7 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 	switch {
 	case lockMode && n.attestationsDir == "":
 		return usageError(errors.New("--lockfile needs the packages' attestations documents"),
-			"fetch them with 'hallmark download --preset npm --lockfile "+termtext.Quote(n.lockfile)+" -o DIR', then pass --attestations-dir DIR")
+			"fetch them with 'hallmark download --preset npm --lockfile "+termtext.Quote(n.lockfile)+" --dir DIR', then pass --attestations-dir DIR")
 	case !lockMode && n.attestations == "":
 		return usageError(errors.New("--preset npm needs the package's attestations document"),
 			"pass --attestations FILE (the registry serves it at <registry>/-/npm/v1/attestations/NAME@VERSION), or verify a lockfile with --lockfile")
@@ -366,8 +367,16 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 	}
 	if st, err := os.Stat(n.attestationsDir); err != nil || !st.IsDir() {
 		return nil, nil, usageError(fmt.Errorf("--attestations-dir %s is not a directory", termtext.Quote(n.attestationsDir)),
-			"fetch the documents with 'hallmark download --preset npm --lockfile FILE -o DIR'")
+			"fetch the documents with 'hallmark download --preset npm --lockfile FILE --dir DIR'")
 	}
+	// The documents are read inside the directory only: a symbolic link
+	// out of it, a named pipe (whose open would wait for a writer) or a
+	// device is an error for its package, never followed or waited on.
+	root, err := os.OpenRoot(n.attestationsDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading --attestations-dir: %w", err)
+	}
+	defer root.Close()
 	jobs := make([]*npmJob, len(locked))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -378,13 +387,19 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			path := filepath.Join(n.attestationsDir, filepath.FromSlash(l.FileName()))
-			data, err := ctxio.ReadFile(ctx, path, npm.MaxDocumentSize)
+			name := filepath.FromSlash(l.FileName())
+			path := filepath.Join(n.attestationsDir, name)
+			data, err := readNPMDocument(ctx, root, name)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
-				return // no document: no provenance
+				if _, lerr := root.Lstat(name); lerr != nil {
+					return // no document: no provenance
+				}
+				err = errors.New("a symbolic link to nothing")
+				fallthrough
 			case err != nil:
-				j.docPath, j.err = path, fmt.Errorf("reading %s: %w", termtext.Quote(path), err)
+				j.docPath, j.err = path, withHint(fmt.Errorf("reading %s: %w", termtext.Quote(path), err),
+					"--attestations-dir holds regular files NAME@VERSION.json, as 'hallmark download --preset npm' writes them")
 				return
 			}
 			j.docPath = path
@@ -395,6 +410,24 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 	}
 	wg.Wait()
 	return jobs, skipped, ctx.Err()
+}
+
+// readNPMDocument reads the regular file name inside root, at most
+// npm.MaxDocumentSize bytes.
+func readNPMDocument(ctx context.Context, root *os.Root, name string) ([]byte, error) {
+	f, err := ctxio.OpenRegularIn(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(ctxio.Reader(ctx, f), npm.MaxDocumentSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > npm.MaxDocumentSize {
+		return nil, fmt.Errorf("%w: more than %d bytes", ctxio.ErrTooLarge, npm.MaxDocumentSize)
+	}
+	return data, nil
 }
 
 // npmNoPolicyError is the usage error of a verify without --repo: its

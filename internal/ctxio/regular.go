@@ -20,6 +20,20 @@ func OpenRegular(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkRegular(f, path)
+}
+
+// OpenRegularIn is OpenRegular for name inside root: a symbolic link that
+// leads out of root is an error too (os.Root's).
+func OpenRegularIn(root *os.Root, name string) (*os.File, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	return checkRegular(f, name)
+}
+
+func checkRegular(f *os.File, path string) (*os.File, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
