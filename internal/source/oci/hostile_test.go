@@ -118,3 +118,85 @@ func TestHostileRegistryResolve(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsStayWithTheRegistry: a registry that redirects the
+// manifest request to another host (or answers 401 naming a token realm
+// on another host over plain HTTP) does not get the credentials sent
+// there.
+func TestCredentialsStayWithTheRegistry(t *testing.T) {
+	var leaked atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			leaked.Store(r.URL.Path + ": " + a)
+		}
+		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		fmt.Fprint(w, imageManifest)
+	}))
+	defer other.Close()
+	// The other host by another name: localhost, not 127.0.0.1.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		http.Redirect(w, r, otherURL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	ref := parse(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/app:v1")
+	_, err := oci.New(oci.Options{AllowInsecure: true, Username: "alice", Password: "s3cret", ResponseTimeout: time.Second}).Resolve(context.Background(), ref)
+	if err != nil {
+		t.Fatalf("Resolve through the redirect: %v", err)
+	}
+	if l := leaked.Load(); l != nil {
+		t.Errorf("the credentials followed the redirect to %s: %v", otherURL, l)
+	}
+}
+
+// TestHostileReferrers: a referrers list of 10,000 bundle referrers reads
+// at most MaxReferrers of them; a list entry that names the subject itself
+// (a manifest that refers to itself) or an index is skipped as not a
+// bundle, never followed.
+func TestHostileReferrers(t *testing.T) {
+	subject := sha([]byte(imageManifest))
+	const n = 10000
+	var entries []string
+	for i := range n {
+		entries = append(entries, fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`, sha([]byte(fmt.Sprint(i)))))
+	}
+	entries = append(entries,
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"`+subject+`","size":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)
+	list := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
+	var manifests atomic.Int64
+	ref, _ := hostileRef(t, "app@"+subject, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v2/app/referrers/"):
+			w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+			fmt.Fprint(w, list)
+		case strings.HasPrefix(r.URL.Path, "/v2/app/manifests/"):
+			manifests.Add(1)
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			fmt.Fprint(w, imageManifest) // no subject: not a bundle referrer
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	start := time.Now()
+	found, err := oci.New(oci.Options{AllowInsecure: true, ResponseTimeout: time.Second}).Bundles(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if len(found.Bundles) != 0 || len(found.Skipped) != n+1 {
+		t.Errorf("%d bundles, %d skipped, want 0 and %d", len(found.Bundles), len(found.Skipped), n+1)
+	}
+	if m := manifests.Load(); m > oci.MaxReferrers {
+		t.Errorf("%d referrer manifests fetched, at most %d wanted", m, oci.MaxReferrers)
+	}
+}
