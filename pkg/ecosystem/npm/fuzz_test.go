@@ -1,6 +1,7 @@
 package npm_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,14 +118,43 @@ func FuzzParseLockfile(f *testing.F) {
 	}
 	f.Add(lock)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		locked, _, err := npm.ParseLockfile(data)
+		locked, skipped, err := npm.ParseLockfile(data)
 		if err != nil {
 			return
 		}
 		for _, l := range locked {
-			if l.Validate() != nil || l.Digest.Algorithm != "sha512" || strings.Contains(l.FileName(), "..") {
+			if l.Validate() != nil || l.Digest.Algorithm != "sha512" || strings.Contains(l.FileName(), "..") || !filepath.IsLocal(filepath.FromSlash(l.FileName())) {
 				t.Fatalf("accepted %+v", l)
 			}
+		}
+		for _, s := range skipped {
+			if s.Invalid && s.NoSHA512 {
+				t.Fatalf("skipped %+v as both invalid and without sha512", s)
+			}
+		}
+	})
+}
+
+// FuzzParseIntegrity: what parses is one sha512, which Integrity writes
+// back to a string that parses to it again.
+func FuzzParseIntegrity(f *testing.F) {
+	for _, s := range []string{npmtest.Integrity([]byte("x")), "sha1-abc " + npmtest.Integrity([]byte("x")), "sha512:" + npmtest.SHA512([]byte("x")),
+		npmtest.Integrity([]byte("x")) + " " + npmtest.Integrity([]byte("y")), "sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "sha512-!!!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := npm.ParseIntegrity(s)
+		if err != nil {
+			if !errors.Is(err, npm.ErrIntegrity) {
+				t.Fatalf("%q: %v, not ErrIntegrity", s, err)
+			}
+			return
+		}
+		if d.Algorithm != "sha512" || len(d.Value) != 128 {
+			t.Fatalf("%q: %+v", s, d)
+		}
+		if again, err := npm.ParseIntegrity(npm.Integrity(d)); err != nil || again != d {
+			t.Fatalf("%q: %+v does not round-trip: %+v, %v", s, d, again, err)
 		}
 	})
 }
