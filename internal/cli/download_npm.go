@@ -71,7 +71,8 @@ func checkNPMRegistry(s string) error {
 type npmDownloaded struct {
 	Package string `json:"package"`
 	File    string `json:"file,omitempty"`
-	// Status is "written", "no-attestations" or "error".
+	// Status is "written", "no-attestations", "error" or "not-fetched"
+	// (not tried after the registry failed as a whole).
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 }
@@ -110,6 +111,11 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 		UserAgent: "hallmark",
 	}
 	out := make([]npmDownloaded, len(locked))
+	// A registry that is down, silent or rate limiting fails every
+	// package the same way, a minute each: the first such failure stops
+	// the fetches not yet made.
+	fetchCtx, stopFetching := context.WithCancelCause(ctx)
+	defer stopFetching(nil)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, npmFetchers)
 	for i, l := range locked {
@@ -118,7 +124,12 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			line := npmDownloaded{Package: l.String()}
-			doc, err := client.FetchDocument(ctx, l.Package)
+			if fetchCtx.Err() != nil {
+				line.Status = "not-fetched"
+				out[i] = line
+				return
+			}
+			doc, err := client.FetchDocument(fetchCtx, l.Package)
 			if err == nil {
 				path := filepath.Join(o.dir, filepath.FromSlash(l.FileName()))
 				if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
@@ -135,7 +146,12 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 				line.Status = "written"
 			case errors.Is(err, npm.ErrNoAttestations):
 				line.Status = "no-attestations"
+			case ctx.Err() == nil && errors.Is(err, context.Canceled):
+				line.Status = "not-fetched" // cancelled by another's failure
 			default:
+				if errors.Is(err, npm.ErrUnavailable) {
+					stopFetching(err)
+				}
 				line.Status, line.Error = "error", err.Error()
 			}
 			out[i] = line
@@ -146,7 +162,7 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 		return err
 	}
 	worst := ExitOK
-	written, none := 0, 0
+	written, none, notFetched := 0, 0, 0
 	for _, line := range out {
 		switch line.Status {
 		case "written":
@@ -155,10 +171,16 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 		case "no-attestations":
 			none++
 			a.verbosef("%s: no attestations (published without provenance)", termtext.Quote(line.Package))
+		case "not-fetched":
+			notFetched++
 		default:
 			worst = ExitError
 			a.errorf("%s: %s", termtext.Quote(line.Package), termtext.Line(line.Error))
 		}
+	}
+	if notFetched > 0 {
+		worst = ExitError
+		a.errorf("%d package(s) not fetched: the registry is failing (%s)", notFetched, termtext.Line(context.Cause(fetchCtx).Error()))
 	}
 	if worst != ExitOK {
 		a.hintf("check the network and --registry %s; the documents already written are complete, and a second run fetches them again", termtext.Quote(n.registry))

@@ -17,6 +17,11 @@ var (
 	ErrNoAttestations = errors.New("no attestations")
 	// ErrRegistry: the registry did not answer with a document.
 	ErrRegistry = errors.New("registry error")
+	// ErrUnavailable wraps ErrRegistry when the registry could not be
+	// reached, timed out, or answered 429 or 5xx: it is failing as a
+	// whole, not for this package, and a caller fetching many packages
+	// may stop.
+	ErrUnavailable = fmt.Errorf("%w: unavailable", ErrRegistry)
 )
 
 // Client fetches attestations documents from a registry.
@@ -69,7 +74,8 @@ func (c *Client) httpClient() *http.Client {
 // FetchDocument downloads p's attestations document, reading at most
 // MaxDocumentSize bytes, and checks that it parses. A version without
 // attestations is ErrNoAttestations; any other failure wraps ErrRegistry
-// (or is ctx's error), a redirect from https to plain HTTP too.
+// (or is ctx's error), a redirect from https to plain HTTP too; a registry
+// that is unreachable, times out or answers 429 or 5xx, ErrUnavailable.
 func (c *Client) FetchDocument(ctx context.Context, p Package) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -88,12 +94,21 @@ func (c *Client) FetchDocument(ctx context.Context, p Package) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrRegistry, u, err)
+		if errors.Is(err, errDowngrade) {
+			return nil, fmt.Errorf("%w: %s: %v", ErrRegistry, u, err)
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, u, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%w for %s (%s: 404)", ErrNoAttestations, p, u)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if ra := resp.Header.Get("Retry-After"); ra != "" && len(ra) < 64 {
+			msg += fmt.Sprintf(", retry after %q", ra)
+		}
+		return nil, fmt.Errorf("%w: %s: %s", ErrUnavailable, u, msg)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("%w: %s: HTTP %d", ErrRegistry, u, resp.StatusCode)
 	}
@@ -102,7 +117,7 @@ func (c *Client) FetchDocument(ctx context.Context, p Package) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrRegistry, u, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, u, err)
 	}
 	if len(data) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: %s: the document is larger than %d bytes", ErrRegistry, u, MaxDocumentSize)
