@@ -82,6 +82,9 @@ func wrap(op, ref string, err error) error {
 }
 
 func classify(err error) (status int, kind error) {
+	if errors.Is(err, errManifestTooLarge) {
+		return 0, ErrRegistry
+	}
 	var te *transport.Error
 	if errors.As(err, &te) {
 		return te.StatusCode, kindOfStatus(te.StatusCode, diagnosticCodes(te))

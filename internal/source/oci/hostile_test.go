@@ -200,3 +200,35 @@ func TestHostileReferrers(t *testing.T) {
 		t.Errorf("%d referrer manifests fetched, at most %d wanted", m, oci.MaxReferrers)
 	}
 }
+
+// TestHugeManifest: a manifest or referrers list without end, or one that
+// announces more than MaxManifestSize, is refused after reading at most
+// about MaxManifestSize bytes (go-containerregistry alone reads 100 MiB).
+func TestHugeManifest(t *testing.T) {
+	for _, announce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("announced=%v", announce), func(t *testing.T) {
+			var sent atomic.Int64
+			ref, _ := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+				if announce {
+					w.Header().Set("Content-Length", fmt.Sprint(200<<20))
+				}
+				chunk := []byte(strings.Repeat(" ", 1<<16))
+				for sent.Load() < 200<<20 {
+					n, err := w.Write(chunk)
+					sent.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			})
+			_, err := oci.New(oci.Options{AllowInsecure: true, ResponseTimeout: 2 * time.Second}).Resolve(context.Background(), ref)
+			if !errors.Is(err, oci.ErrRegistry) || !strings.Contains(err.Error(), "a manifest may have") {
+				t.Fatalf("err %v, want ErrRegistry about the size", err)
+			}
+			if s := sent.Load(); s > 3*(4<<20) {
+				t.Errorf("the registry sent %d bytes, want at most about %d", s, 4<<20)
+			}
+		})
+	}
+}

@@ -2,9 +2,11 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,6 +21,14 @@ type bodyTimeouts struct {
 	idle, total time.Duration
 }
 
+// MaxManifestSize bounds a manifest or referrers list read from a
+// registry: the 4 MiB the OCI distribution spec says registries must
+// accept (go-containerregistry alone reads up to 100 MiB).
+const MaxManifestSize = 4 << 20
+
+// errManifestTooLarge is a registry's fault (ErrRegistry), not the network's.
+var errManifestTooLarge = errors.New("manifest too large")
+
 func (t *bodyTimeouts) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -26,7 +36,16 @@ func (t *bodyTimeouts) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
-	b := &timedBody{body: resp.Body, cancel: cancel, idle: t.idle, url: req.URL.Redacted()}
+	limit := int64(-1)
+	if p := req.URL.Path; strings.Contains(p, "/manifests/") || strings.Contains(p, "/referrers/") {
+		limit = MaxManifestSize
+		if resp.ContentLength > limit {
+			_ = resp.Body.Close()
+			cancel(nil)
+			return nil, fmt.Errorf("%w: %s: the registry announces %d bytes, more than the %d a manifest may have", errManifestTooLarge, req.URL.Redacted(), resp.ContentLength, limit)
+		}
+	}
+	b := &timedBody{body: resp.Body, cancel: cancel, idle: t.idle, url: req.URL.Redacted(), left: limit}
 	b.deadline = time.AfterFunc(t.total, func() { b.expire(fmt.Sprintf("the response did not end within %v", t.total)) })
 	resp.Body = b
 	return resp, nil
@@ -45,6 +64,8 @@ type timedBody struct {
 	idle     time.Duration
 	url      string
 	deadline *time.Timer
+	// left is how many more bytes may be read (-1: no limit).
+	left int64
 
 	mu      sync.Mutex
 	expired error
@@ -61,9 +82,22 @@ func (b *timedBody) expire(why string) {
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		// Is there more than the limit?
+		var one [1]byte
+		if n, _ := b.body.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%w: reading %s: more than the %d bytes a manifest may have", errManifestTooLarge, b.url, MaxManifestSize)
+		}
+	}
+	if b.left > 0 && int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
 	idle := time.AfterFunc(b.idle, func() { b.expire(fmt.Sprintf("no data for %v", b.idle)) })
 	n, err := b.body.Read(p)
 	idle.Stop()
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
 	if err != nil && err != io.EOF {
 		b.mu.Lock()
 		expired := b.expired
