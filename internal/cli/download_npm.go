@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -63,6 +64,29 @@ func checkNPMRegistry(s string) error {
 	case u.Scheme == "http" && !oci.IsLoopback(u.Host):
 		return usageError(fmt.Errorf("--registry %s is plain HTTP: anyone on the way could hide the packages' attestations", termtext.Quote(s)),
 			"serve the registry over https (plain HTTP is accepted only to localhost)")
+	}
+	return nil
+}
+
+// npmScopeDir makes DIR/@SCOPE for a scoped package, refusing one that is
+// a symbolic link or no directory: the documents are written inside --dir
+// only.
+func npmScopeDir(dir string, p npm.Package) error {
+	scope := p.Scope()
+	if scope == "" {
+		return nil
+	}
+	path := filepath.Join(dir, scope)
+	err := os.Mkdir(path, 0o755)
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	st, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is a %s, not a directory: the documents are written inside --dir only", termtext.Quote(path), map[bool]string{true: "symbolic link", false: "file"}[st.Mode()&fs.ModeSymlink != 0])
 	}
 	return nil
 }
@@ -132,7 +156,7 @@ func (a *app) runDownloadNPM(ctx context.Context, o *downloadOptions) error {
 			doc, err := client.FetchDocument(fetchCtx, l.Package)
 			if err == nil {
 				path := filepath.Join(o.dir, filepath.FromSlash(l.FileName()))
-				if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+				if err = npmScopeDir(o.dir, l.Package); err == nil {
 					err = atomicfile.Write(path, doc, 0o644)
 				}
 				if err != nil {
