@@ -114,7 +114,11 @@ registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
 against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
 packages without provenance are listed, and refused only with
 --require-provenance; with --lock and no --repo, each package's signer is
-pinned on first use. The JSON report is {"schemaVersion", "preset":
+pinned on first use. A lockfile entry npm never writes (a name such as
+../../x, a malformed sha512 or two different ones) is refused (exit 3); one
+with only a sha1 integrity is skipped, and refused with
+--require-provenance. The documents are read inside DIR only, regular
+files only (a pipe or a link out of DIR is an error of its package). The JSON report is {"schemaVersion", "preset":
 "npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
 "digest", "integrity", "verified", "status", "document", "publish",
 "publishKey", "provenance", "registrySignature", "error", "lock"}],
@@ -346,6 +350,9 @@ writes the npm registry's attestations document of every registry package of
 the lockfile (--registry URL, default https://registry.npmjs.org) to
 DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), atomically; a package
 without attestations is listed, not a failure; a registry error is exit 1.
+--registry is https (plain HTTP only to localhost), a redirect to plain HTTP
+is refused, and the first failure of the registry as a whole (unreachable,
+a timeout, 429, 5xx) stops the fetches not yet made.
 
 # Sign
 
