@@ -237,7 +237,7 @@ rule that fails is reported, expected against actual, not only the first:
 	hallmark verify --policy POLICY.yaml [--bundle B]... [--bundle-dir D] ARTIFACT...
 	hallmark policy lint POLICY.yaml
 	hallmark policy schema
-	hallmark policy init --from BUNDLE... [--output-file policy.yaml]
+	hallmark policy init --from BUNDLE [--from BUNDLE]... [--output-file policy.yaml]
 
 Every bundle given is verified once (a JSONL file counts as many; an
 attestation without its artifact, its subjects compared by the policy; a
