@@ -23,7 +23,8 @@ Usage:
 	hallmark version
 
 Every command exits 0 when it succeeded, 1 when it could not complete, 2 on
-a usage error and 3 when it checked and rejected (see Output and exit codes).
+a usage error and 3 when it checked and rejected ('attest run' passes on
+its command's code; see Output and exit codes).
 
 # Sign
 
@@ -625,8 +626,9 @@ artifactBytes or bundleBytes (verify, sign), pathBytes beside the path
 	   malformed bundle, a failed policy rule, lock drift, a finding at or
 	   above --fail-on)
 
-The exit codes are the same in every output format and for every command;
-with several artifacts, the worst wins.
+The exit codes are the same in every output format and for every command
+(but 'attest run', which exits with its command's own code, or 1 when the
+step could not be recorded); with several artifacts, the worst wins.
 
 Ctrl-C (SIGINT) and SIGTERM stop any run within a second, whatever it waits
 on (a FIFO, a device, a server that does not answer, a password prompt) or
