@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -672,7 +673,7 @@ func identityHints(s *verify.Signer) []string {
 		return []string{fmt.Sprintf("the certificate was issued to the reusable workflow %s, run for %s; to accept it, pass --repo %s --signer-workflow %s",
 			termtext.Quote(gh.SignerWorkflow), termtext.Quote(gh.SourceRepository), termtext.Quote(repo), termtext.Quote(wf))}
 	}
-	if s.SAN == verify.GitHubReleaseSigner && s.Issuer == "" {
+	if s.SAN == github.ReleaseSigner && s.Issuer == "" {
 		return []string{"this is a GitHub release attestation, signed by GitHub itself: verify it with --type release --repo OWNER/NAME (and --tag TAG)"}
 	}
 	return []string{fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",
