@@ -125,7 +125,8 @@ fuzz:
 		done; \
 	done
 
-## demo: verify a keyless bundle, a key-signed file and reject a tampered one, on data made here
+## demo: hallmark on data made here or carried in testdata/demo: verify keyless and key-signed
+## bundles, reject a tampered file, check a policy file, sign, attest a build step, scan offline
 demo: build
 	@bash internal/demo/demo.sh
 

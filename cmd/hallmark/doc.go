@@ -6,17 +6,101 @@ and that it is pure; hallmark does that for software.
 
 Usage:
 
-	hallmark verify [flags] ARTIFACT...
-	hallmark download --repo OWNER/NAME [--type T] [--dir D] ARTIFACT...
 	hallmark sign [flags] FILE...
+	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
 	hallmark attest [flags] FILE...
 	hallmark attest run --step NAME [--materials GLOB]... [--products GLOB]... -- CMD [ARGS...]
+	hallmark verify [flags] ARTIFACT...
+	hallmark verify --policy POLICY.yaml [--bundle B]... ARTIFACT...
+	hallmark policy lint|schema|init
 	hallmark sign|attest|verify [flags] oci://REGISTRY/REPO[:TAG|@sha256:HEX]...
-	hallmark generate-key-pair [--output-key-prefix P] [--key-type T]
+	hallmark verify --preset homebrew-core|homebrew|npm|pypi [flags] ARTIFACT...
+	hallmark download (--repo OWNER/NAME | --owner OWNER) [--type T] [--dir D] ARTIFACT...
 	hallmark scan [flags] [PATH...]
 	hallmark db update|import|status
-	hallmark trust update|show|export
+	hallmark trust update|show|export DIR
+	hallmark completion bash|zsh|fish
 	hallmark version
+
+Every command exits 0 when it succeeded, 1 when it could not complete, 2 on
+a usage error and 3 when it checked and rejected ('attest run' passes on
+its command's code; see Output and exit codes).
+
+# Sign
+
+'hallmark sign' writes a Sigstore bundle (v0.3) for each FILE to
+FILE.sigstore.json (or --bundle OUT for one file, - for stdout), atomically.
+Keyless by default: an ephemeral key, never written, certified by Fulcio for
+an OIDC identity token from --identity-token (VALUE or @FILE),
+$SIGSTORE_ID_TOKEN, the ambient credentials of GitHub Actions, GitLab CI,
+Buildkite or CircleCI (not with --oidc-disable-ambient-providers), or a login
+on a terminal (browser, or --oidc-device-flow; --oidc-issuer and
+--oidc-client-id choose the login). Many files share one token and one
+certificate and are signed concurrently. With --in-toto each FILE is an
+in-toto statement, signed as a DSSE envelope (see Attest to build one):
+
+	hallmark sign dist/*.tar.gz
+	hallmark sign --signing-config signing_config.json --trusted-root trusted_root.json --identity-token @token FILE
+	hallmark sign --key cosign.key [--tlog-upload=false --timestamp=false] FILE
+
+Each FILE must be a regular file: a FIFO, a device or a directory is an
+error (exit 1) at once, since a stream could not be verified again against
+its bundle. --key may be a pipe (--key <(command)).
+
+Services (Fulcio, Rekor v1 or v2, timestamp authorities) come from the
+signing config (--signing-config, default the public-good one through TUF),
+chosen by validity window and API version; --fulcio-url, --rekor-url,
+--rekor-version, --timestamp-url override one each. Every bundle is verified
+against the trust root before it is written: a service that returns a bad
+certificate, log entry or timestamp is an error (exit 1), not a bundle. Errors
+name the service and the HTTP status; a refused token says why (expired,
+wrong audience).
+
+'hallmark generate-key-pair' writes PREFIX.key, encrypted in cosign's format
+(cosign keys work in both directions), and PREFIX.pub, replacing neither
+without --force. Key types: ecdsa-p256
+(default), ecdsa-p384, ed25519, rsa-3072. Passwords come from
+$HALLMARK_PASSWORD, $COSIGN_PASSWORD or a terminal prompt. Ed25519 keys sign
+the whole file and need --tlog-upload=false.
+
+# Attest
+
+'hallmark attest' signs ONE in-toto Statement v1 whose subjects are all the
+FILEs (base name, or --subject-name; sha256, plus sha512 with --digest
+sha512; --subject NAME=ALG:HEX by digest) as a DSSE envelope in a Sigstore
+bundle: FILE.KIND.sigstore.json for one FILE, --bundle OUT (- for stdout)
+for several. The predicate is --predicate FILE|- of --type T, or
+--provenance (SLSA v1 from the CI environment: GitHub Actions as
+actions/attest-build-provenance makes it, GitLab CI as the GitLab runner
+does, elsewhere a "local" build type that says no CI system made it), or the
+whole statement is --statement FILE (FILEs given too must be its subjects,
+exit 3 otherwise). Signing is as for 'hallmark sign', with the same flags:
+
+	hallmark attest --provenance dist/app.tgz
+	hallmark attest --type spdxjson --predicate sbom.spdx.json app.tgz
+	hallmark attest --key cosign.key --tlog-upload=false --timestamp=false --type cyclonedx --predicate bom.json app.tgz
+
+Types: slsaprovenance1 (https://slsa.dev/provenance/v1), spdxjson
+(https://spdx.dev/Document/v2.3; v2.2 or v3.0 as the document says),
+cyclonedx (https://cyclonedx.org/bom), vuln
+(https://in-toto.io/attestation/vulns/v0.2), openvex
+(https://openvex.dev/ns/v0.2.0), link (https://in-toto.io/attestation/link/v0.3),
+release (https://in-toto.io/attestation/release/v0.1), vsa
+(https://slsa.dev/verification_summary/v1), or any absolute URI. Predicates
+of known types are checked first: one that is not JSON or not the type's
+shape is a usage error (exit 2) naming the field.
+
+'hallmark attest run --step NAME -- CMD' hashes the --materials, runs CMD
+with its output streamed, hashes the --products, and signs an in-toto link
+v0.3 whose subjects are the products to NAME.link.sigstore.json (also when
+CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
+The link records the command, its exit code and the environment without
+secrets; --env NAME records one more variable. 'verify --policy' chains
+such steps (see Policy files).
+
+The bundles verify with 'hallmark verify --type T' (the subject must be the
+file; see Verify), with 'cosign verify-blob-attestation --type URI' and with
+'gh attestation verify --bundle'.
 
 # Verify
 
@@ -30,10 +114,12 @@ transparency log and timestamped, and that the signer satisfies the policy:
 	hallmark verify --key KEY.pub ARTIFACT
 
 Identity patterns (--certificate-identity-regexp, --certificate-oidc-issuer-regexp)
-always match the whole value. A keyless verify without an identity is a usage
-error whose hint shows the identity found in the bundle. --signer-workflow
-only narrows --repo: anyone can call a public reusable workflow, so alone it
-is a usage error whose hint shows the bundle's source repository.
+always match the whole value. A verify without a policy is a usage error
+whose hint shows the identity found in the bundle. --signer-workflow only
+narrows --repo or --owner: anyone can call a public reusable workflow, so
+alone it is a usage error whose hint shows the bundle's source repository.
+The policy may also be a file (--policy, see Policy files) or an
+ecosystem's rules (--preset, see Package ecosystems).
 
 For attestations (DSSE bundles), --type T (or --predicate-type T) requires
 the statement's predicate type: a name of the attest type table (spdxjson
@@ -80,97 +166,6 @@ gh; --type any lifts that, and a plain signature is not affected.
 
 	hallmark verify --owner OWNER --signer-workflow OWNER/ci/.github/workflows/build.yml@refs/tags/v* ARTIFACT
 
---preset homebrew-core (or --preset homebrew --repo OWNER/TAP) verifies
-Homebrew bottles by brew's rules: a workflow of the tap's repository signed
-SLSA provenance v1 with a subject named as the bottle file and carrying its
-sha256 (an :all bottle: a bottle subject of the same NAME--VERSION); else,
-for homebrew-core, trailofbits/homebrew-brew-verify's backfill with subject
-sha256(URL)--FILE (--bottle-url URL, one per bottle), made on or before
-2024-03-14. Attestations come from --bundle, --bundle-dir or --from
-github. Text names the formula, version, tag, the run that built it and
-when; the JSON report is {"schemaVersion", "preset", "bottles": [{"bottle",
-"digest", "verified", "reason", "message", "verdict": {"bottle": {"fileName",
-"formula", "version", "tag", "rebuild"}, "subject", "backfill", "repository",
-"workflow", "run", "time"}}]}, with reason verified, no-attestation or
-invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
-
-	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
-
---preset npm verifies npm packages by the registry's attestations document
-(--attestations FILE, from <registry>/-/npm/v1/attestations/NAME@VERSION):
-the publish attestation with the registry key its hint names (key usage
-npm:attestations, valid at the log time), the SLSA provenance against the
-public-good root, pinned with --repo OWNER/NAME (and --signer-workflow, with
-gh's meaning; certificates from before October 2023 are read by their legacy
-GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
-(a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
-its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
-package is a usage error whose hint names the repository its provenance
-shows, unless --lock has an entry for it. --packument FILE also checks the registry signature (npm:signatures
-key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
-registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
-(needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
---attestations-dir DIR verifies every registry package by its integrity
-against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
-packages without provenance are listed, and refused only with
---require-provenance; with --lock and no --repo, each package's signer is
-pinned on first use. A lockfile entry npm never writes (a name such as
-../../x, a malformed sha512 or two different ones) is refused (exit 3); one
-with only a sha1 integrity is skipped, and refused with
---require-provenance. The documents are read inside DIR only, regular
-files only (a pipe or a link out of DIR is an error of its package). The JSON report is {"schemaVersion", "preset":
-"npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
-"digest", "integrity", "verified", "status", "document", "publish",
-"publishKey", "provenance", "registrySignature", "error", "lock"}],
-"skipped", "summary"}.
-
-	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
-	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
-
---preset pypi verifies Python distributions by their PEP 740 attestations,
-with pypi-attestations' rules. --provenance FILE (one per DIST, in order;
-default DIST.provenance, DIST.publish.attestation or DIST.attestation) is a
-provenance object or an attestation object; DIST is the file or
-FILENAME@sha256:HEX. Every attestation must verify (against the public-good
-root unless --trusted-root), have exactly one subject named as the
-distribution (wheel and sdist names parsed and normalised: canonical
-project, PEP 440 version by value, build tag and tag set) with its sha256,
-predicate https://docs.pypi.org/attestations/publish/v1 or
-https://slsa.dev/provenance/v1, and be signed by --publisher:
-github:OWNER/REPO[/WORKFLOW.yml] (issuer, source repository, and the Build
-Config URI at the certificate's own ref or commit: the ref is not pinned),
-gitlab:NAMESPACE/PROJECT[//CI-FILE], google:SERVICE-ACCOUNT-EMAIL, or
-email:ADDRESS with --publisher-issuer URL (which also replaces a CI
-publisher's own issuer). A provenance object's publisher is not signed: it
-is only checked against the certificate as well. Without --publisher or a
-lock entry, verify is exit 2 with a hint showing the publisher found. The
-JSON report is {"schemaVersion", "preset": "pypi", "dists": [{"dist",
-"fileName", "project", "version", "digest", "provenance", "verified",
-"publisher", "policyFrom", "claimedPublisher", "attestations", "lock",
-"error"}]}.
-
-	hallmark verify --preset pypi --publisher github:pypa/sampleproject/release.yml sampleproject-4.0.0.tar.gz
-
---lock FILE (hallmark.lock, TOML, sorted, meant to be committed) pins each
-package's signer on first use, which still needs the identity flags (or a
-preset's policy) and verifies everything; it says on stderr what it
-pinned: ecosystem, name, signer kind (github, gitlab, identity), issuer,
-repository, workflow, signing workflow if another, and the ref pattern
-(refs/tags/* for a tag). Later verifies must match (the entry is the
-policy when --publisher, or a plain verify's identity flags, are omitted);
-another repository, workflow, issuer, a ref outside the pattern, or
-provenance gone is exit 3, cause lock-drift, locked against now.
---update-lock accepts the change (where the entry was the policy, with the
-new signer named: --publisher, --repo). It works with --preset pypi (by
-project), npm (by package; --lockfile pins every package on first use
-without --repo, and --update-lock accepts each change found; a version
-without provenance beside one with it is listed, not drift), homebrew-core
-and homebrew (by formula) and plain verifies (by file name). The file is written once per
-call, atomically; a damaged one is exit 2 naming its line and is never
-rewritten.
-
-	hallmark verify --preset pypi --lock hallmark.lock DIST
-
 In the JSON report (schemaVersion "1"), each result lists in "skippedChecks"
 the checks that were not made, as {"check", "reason"}: "sct" when the trust
 root has no CT logs or with --insecure-ignore-sct, "tlog" with
@@ -211,7 +206,8 @@ Every bundle covering the artifact is verified; of the verified scan
 attestations, the newest by its verified timestamp (RFC 3161 or log time,
 never the predicate's scanFinishedOn) must be younger than --max-age, record
 a complete scan, and have no finding at or above --fail-on (unknown
-severity counts at any level) that an OpenVEX statement covers: status
+severity counts at any level) that no OpenVEX statement covers. A statement
+covers a finding with status
 not_affected or fixed, the finding's id or an alias, and a product that is
 the artifact by "hashes": {"sha-256": ...} (its subcomponents, if any,
 naming the package). Contradicting statements cover nothing. A refusal is
@@ -228,8 +224,9 @@ RFC 8785 JSON of the effective flags), the bundles used and the SLSA build
 levels established (L1 for verified provenance; L2 only for GitHub-hosted
 GitHub Actions provenance checked against its certificate; never L3).
 It is signed keyless or with --vsa-key FILE and sign's service flags (with
---offline: --vsa-key without services), and verifies with --type
-https://slsa.dev/verification_summary/v1.
+--offline: --vsa-key FILE --tlog-upload=false --timestamp=false), and
+verifies with --type vsa. With --policy, the summary is of the policy run
+(see Policy files).
 
 # Policy files
 
@@ -241,7 +238,7 @@ rule that fails is reported, expected against actual, not only the first:
 	hallmark verify --policy POLICY.yaml [--bundle B]... [--bundle-dir D] ARTIFACT...
 	hallmark policy lint POLICY.yaml
 	hallmark policy schema
-	hallmark policy init --from BUNDLE... [--output-file policy.yaml]
+	hallmark policy init --from BUNDLE [--from BUNDLE]... [--output-file policy.yaml]
 
 Every bundle given is verified once (a JSONL file counts as many; an
 attestation without its artifact, its subjects compared by the policy; a
@@ -337,93 +334,6 @@ with --policy: write the gate as a CEL rule.
 	hallmark verify --policy policy.yaml --bundle-dir attestations/ \
 	  --vsa app.pkg.vsa.json --vsa-key vsa.key app.pkg
 
-# Download
-
-'hallmark download' writes each ARTIFACT's GitHub attestations to
-DIR/sha256:<hex>.jsonl (--dir, default .), one bundle per line, atomically, so
-that 'hallmark verify --bundle-dir DIR --offline' verifies them later. --type
-keeps one predicate type. No attestation, rate limiting, authentication and
-the network are each exit 1 with their message and JSON "reason".
-
-'hallmark download --preset npm --lockfile package-lock.json --dir DIR'
-writes the npm registry's attestations document of every registry package of
-the lockfile (--registry URL, default https://registry.npmjs.org) to
-DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), atomically; a package
-without attestations is listed, not a failure; a registry error is exit 1.
---registry is https (plain HTTP only to localhost), a redirect to plain HTTP
-is refused, and the first failure of the registry as a whole (unreachable,
-a timeout, 429, 5xx) stops the fetches not yet made.
-
-# Sign
-
-'hallmark sign' writes a Sigstore bundle (v0.3) for each FILE to
-FILE.sigstore.json (or --bundle OUT for one file, - for stdout), atomically.
-Keyless by default: an ephemeral key, never written, certified by Fulcio for
-an OIDC identity token from --identity-token (VALUE or @FILE),
-$SIGSTORE_ID_TOKEN, the ambient credentials of GitHub Actions, GitLab CI,
-Buildkite or CircleCI (not with --oidc-disable-ambient-providers), or a login
-on a terminal (browser, or --oidc-device-flow). Many files share one token and
-one certificate and are signed concurrently:
-
-	hallmark sign dist/*.tar.gz
-	hallmark sign --signing-config signing_config.json --trusted-root trusted_root.json --identity-token @token FILE
-	hallmark sign --key cosign.key [--tlog-upload=false --timestamp=false] FILE
-
-Each FILE must be a regular file: a FIFO, a device or a directory is an
-error (exit 1) at once, since a stream could not be verified again against
-its bundle. --key may be a pipe (--key <(command)).
-
-Services (Fulcio, Rekor v1 or v2, timestamp authorities) come from the
-signing config (--signing-config, default the public-good one through TUF),
-chosen by validity window and API version; --fulcio-url, --rekor-url,
---rekor-version, --timestamp-url override one each. Every bundle is verified
-against the trust root before it is written: a service that returns a bad
-certificate, log entry or timestamp is an error (exit 1), not a bundle. Errors
-name the service and the HTTP status; a refused token says why (expired,
-wrong audience).
-
-'hallmark generate-key-pair' writes PREFIX.key, encrypted in cosign's format
-(cosign keys work in both directions), and PREFIX.pub. Key types: ecdsa-p256
-(default), ecdsa-p384, ed25519, rsa-3072. Passwords come from
-$HALLMARK_PASSWORD, $COSIGN_PASSWORD or a terminal prompt. Ed25519 keys sign
-the whole file and need --tlog-upload=false.
-
-# Attest
-
-'hallmark attest' signs ONE in-toto Statement v1 whose subjects are all the
-FILEs (base name, or --subject-name; sha256, plus sha512 with --digest
-sha512; --subject NAME=ALG:HEX by digest) as a DSSE envelope in a Sigstore
-bundle: FILE.KIND.sigstore.json for one FILE, --bundle OUT (- for stdout)
-for several. The predicate is --predicate FILE|- of --type T, or
---provenance (SLSA v1 from the CI environment: GitHub Actions as
-actions/attest-build-provenance makes it, GitLab CI as the GitLab runner
-does, elsewhere a "local" build type that says no CI system made it), or the
-whole statement is --statement FILE (FILEs given too must be its subjects,
-exit 3 otherwise). Signing is as for 'hallmark sign', with the same flags:
-
-	hallmark attest --provenance dist/app.tgz
-	hallmark attest --type spdxjson --predicate sbom.spdx.json app.tgz
-	hallmark attest --key cosign.key --tlog-upload=false --timestamp=false --type cyclonedx --predicate bom.json app.tgz
-
-Types: slsaprovenance1 (https://slsa.dev/provenance/v1), spdxjson
-(https://spdx.dev/Document/v2.3; v2.2 or v3.0 as the document says),
-cyclonedx (https://cyclonedx.org/bom), vuln
-(https://in-toto.io/attestation/vulns/v0.2), openvex
-(https://openvex.dev/ns/v0.2.0), link (https://in-toto.io/attestation/link/v0.3),
-release (https://in-toto.io/attestation/release/v0.1), vsa
-(https://slsa.dev/verification_summary/v1), or any absolute URI. Predicates
-of known types are checked first: one that is not JSON or not the type's
-shape is a usage error (exit 2) naming the field.
-
-'hallmark attest run --step NAME -- CMD' hashes the --materials, runs CMD
-with its output streamed, hashes the --products, and signs an in-toto link
-v0.3 whose subjects are the products to NAME.link.sigstore.json (also when
-CMD fails, unless --only-on-success); hallmark exits with CMD's exit code.
-
-The bundles verify with 'hallmark verify --type T' (the subject must be the
-file; see Verify), with 'cosign verify-blob-attestation --type URI' and with
-'gh attestation verify --bundle'.
-
 # Container images
 
 An argument oci://REGISTRY/REPO[:TAG|@sha256:HEX] names an image (or any OCI
@@ -485,6 +395,121 @@ only with --allow-insecure-registry and only to localhost, 127.0.0.1 or
 refused login, a missing repository, tag or manifest, and an unreachable
 registry are distinct errors with their own hints (exit 1).
 
+# Package ecosystems
+
+--preset NAME verifies packages by their ecosystem's rules. The preset is
+the policy: it takes the flags named here, and any other policy flag is a
+usage error (exit 2). --lock pins each package's signer on first use with
+every preset (see the lock file, below).
+
+--preset homebrew-core (or --preset homebrew --repo OWNER/TAP) verifies
+Homebrew bottles by brew's rules: a workflow of the tap's repository signed
+SLSA provenance v1 with a subject named as the bottle file and carrying its
+sha256 (an :all bottle: a bottle subject of the same NAME--VERSION); else,
+for homebrew-core, trailofbits/homebrew-brew-verify's backfill with subject
+sha256(URL)--FILE (--bottle-url URL, one per bottle), made on or before
+2024-03-14. Attestations come from --bundle, --bundle-dir or --from
+github. Text names the formula, version, tag, the run that built it and
+when; the JSON report is {"schemaVersion", "preset", "bottles": [{"bottle",
+"digest", "verified", "reason", "message", "verdict": {"bottle": {"fileName",
+"formula", "version", "tag", "rebuild"}, "subject", "backfill", "repository",
+"workflow", "run", "time"}}]}, with reason verified, no-attestation or
+invalid-attestation (exit 3), or auth, rate-limited, network (exit 1).
+
+	hallmark verify --preset homebrew-core --bundle jq.sigstore.json jq--1.7.1.arm64_sonoma.bottle.tar.gz
+
+--preset npm verifies npm packages by the registry's attestations document
+(--attestations FILE, from <registry>/-/npm/v1/attestations/NAME@VERSION):
+the publish attestation with the registry key its hint names (key usage
+npm:attestations, valid at the log time), the SLSA provenance against the
+public-good root, pinned with --repo OWNER/NAME (and --signer-workflow, with
+gh's meaning; certificates from before October 2023 are read by their legacy
+GitHub extensions), and every subject of both must be pkg:npm/NAME@VERSION
+(a scope's @ as %40) with the tarball's sha512. The artifact is the tarball,
+its sha512:<hex> or its integrity sha512-<base64>. Without --repo, one
+package is a usage error whose hint names the repository its provenance
+shows, unless --lock has an entry for it. --packument FILE also checks the registry signature (npm:signatures
+key, over NAME@VERSION:INTEGRITY). The registry keys are the TUF target
+registry.npmjs.org/keys.json, cached with the trust root, or --npm-keys FILE
+(needed with --trusted-root). --lockfile package-lock.json (v2 or v3) with
+--attestations-dir DIR verifies every registry package by its integrity
+against DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), in parallel;
+packages without provenance are listed, and refused only with
+--require-provenance; with --lock and no --repo, each package's signer is
+pinned on first use. A lockfile entry npm never writes (a name such as
+../../x, a malformed sha512 or two different ones) is refused (exit 3); one
+with only a sha1 integrity is skipped, and refused with
+--require-provenance. The documents are read inside DIR only, regular
+files only (a pipe or a link out of DIR is an error of its package). The JSON report is {"schemaVersion", "preset":
+"npm", "pinned", "packages": [{"ecosystem", "name", "version", "purl",
+"digest", "integrity", "verified", "status", "document", "publish",
+"publishKey", "provenance", "registrySignature", "error", "lock"}],
+"skipped", "summary"}.
+
+	hallmark verify --preset npm --repo OWNER/NAME --attestations doc.json pkg.tgz
+	hallmark verify --preset npm --lockfile package-lock.json --attestations-dir att/
+
+--preset pypi verifies Python distributions by their PEP 740 attestations,
+with pypi-attestations' rules. --provenance FILE (one per DIST, in order;
+default DIST.provenance, DIST.publish.attestation or DIST.attestation) is a
+provenance object or an attestation object; DIST is the file or
+FILENAME@sha256:HEX. Every attestation must verify (against the public-good
+root unless --trusted-root), have exactly one subject named as the
+distribution (wheel and sdist names parsed and normalised: canonical
+project, PEP 440 version by value, build tag and tag set) with its sha256,
+predicate https://docs.pypi.org/attestations/publish/v1 or
+https://slsa.dev/provenance/v1, and be signed by --publisher:
+github:OWNER/REPO[/WORKFLOW.yml] (issuer, source repository, and the Build
+Config URI at the certificate's own ref or commit: the ref is not pinned),
+gitlab:NAMESPACE/PROJECT[//CI-FILE], google:SERVICE-ACCOUNT-EMAIL, or
+email:ADDRESS with --publisher-issuer URL (which also replaces a CI
+publisher's own issuer). A provenance object's publisher is not signed: it
+is only checked against the certificate as well. Without --publisher or a
+lock entry, verify is exit 2 with a hint showing the publisher found. The
+JSON report is {"schemaVersion", "preset": "pypi", "dists": [{"dist",
+"fileName", "project", "version", "digest", "provenance", "verified",
+"publisher", "policyFrom", "claimedPublisher", "attestations", "lock",
+"error"}]}.
+
+	hallmark verify --preset pypi --publisher github:pypa/sampleproject/release.yml sampleproject-4.0.0.tar.gz
+
+--lock FILE (hallmark.lock, TOML, sorted, meant to be committed) pins each
+package's signer on first use, which still needs the identity flags (or a
+preset's policy) and verifies everything; it says on stderr what it
+pinned: ecosystem, name, signer kind (github, gitlab, identity), issuer,
+repository, workflow, signing workflow if another, and the ref pattern
+(refs/tags/* for a tag). Later verifies must match (the entry is the
+policy when --publisher, or a plain verify's identity flags, are omitted);
+another repository, workflow, issuer, a ref outside the pattern, or
+provenance gone is exit 3, cause lock-drift, locked against now.
+--update-lock accepts the change (where the entry was the policy, with the
+new signer named: --publisher, --repo). It works with --preset pypi (by
+project), npm (by package; --lockfile pins every package on first use
+without --repo, and --update-lock accepts each change found; a version
+without provenance beside one with it is listed, not drift), homebrew-core
+and homebrew (by formula) and plain verifies (by file name). The file is written once per
+call, atomically; a damaged one is exit 2 naming its line and is never
+rewritten.
+
+	hallmark verify --preset pypi --lock hallmark.lock DIST
+
+# Download
+
+'hallmark download' writes each ARTIFACT's GitHub attestations to
+DIR/sha256:<hex>.jsonl (--dir, default .), one bundle per line, atomically, so
+that 'hallmark verify --bundle-dir DIR --offline' verifies them later. --type
+keeps one predicate type. No attestation, rate limiting, authentication and
+the network are each exit 1 with their message and JSON "reason".
+
+'hallmark download --preset npm --lockfile package-lock.json --dir DIR'
+writes the npm registry's attestations document of every registry package of
+the lockfile (--registry URL, default https://registry.npmjs.org) to
+DIR/NAME@VERSION.json (DIR/@SCOPE/NAME@VERSION.json), atomically; a package
+without attestations is listed, not a failure; a registry error is exit 1.
+--registry is https (plain HTTP only to localhost), a redirect to plain HTTP
+is refused, and the first failure of the registry as a whole (unreachable,
+a timeout, 429, 5xx) stops the fetches not yet made.
+
 # Scan
 
 'hallmark scan' finds packages with known vulnerabilities: it reads
@@ -496,9 +521,12 @@ says, against the osv.dev API or, with --offline, the local database that
 	hallmark scan [--offline] [--fail-on LEVEL] [-o text|json|sarif|openvex|cyclonedx|markdown] [PATH...]
 	hallmark scan --attestation SBOM.sigstore.json [verify's policy flags]
 	hallmark scan --attest [--bundle OUT] [--key K | sign's keyless flags] [PATH...]
-	hallmark db update|import|status
+	hallmark db update [--ecosystem E]... [--base-url URL] | db import PATH... | db status
 
-'hallmark db status' lists the ecosystems, then reads every record and runs
+'hallmark db update' downloads osv.dev's export of each ecosystem (--base-url
+for a mirror) and 'db import' reads exports, osv-scanner's offline layout or
+OSV records; both replace the database atomically (--db DIR, else hallmark's
+cache directory). 'hallmark db status' lists the ecosystems, then reads every record and runs
 bbolt's consistency check: a damaged database (truncated, overwritten,
 empty) is exit 1, here and in scan, and 'db import' or 'db update' replaces
 it. Imports refuse a record over 16 MiB, an archive over 8 GiB uncompressed
@@ -517,7 +545,9 @@ given): a symlink, requirements include or parent pom leading outside it is
 refused, never read. A file over --max-file-size (default 256MiB), a named
 pipe or a device is not read: like a malformed file, it is listed as not
 read.
-Findings suppressed by an osv-scanner.toml or OpenVEX statements stay in the
+npm dev-only packages are kept, marked, unless --no-dev. Findings suppressed
+by an osv-scanner.toml ([[IgnoredVulns]]; next to a scanned directory, or
+--ignore-file FILE) or by OpenVEX statements (--vex FILE) stay in the
 report, marked. The summary counts distinct vulnerabilities and package
 instances (one per entry in a file). Exit 3 when a finding at or above
 --fail-on remains. A file that cannot be read never hides the others: the
@@ -545,8 +575,10 @@ be JSONL of several roots, one a line, as 'gh attestation trusted-root'
 writes; or $HALLMARK_TRUSTED_ROOT), else the Sigstore public-good root and
 the root of GitHub's own Sigstore instance (https://tuf-repo.github.com),
 each fetched through its TUF repository, verified, and cached in
-$HALLMARK_CACHE_DIR (default: hallmark/ in the user cache directory). With
---tuf-mirror only that mirror's root is used.
+$HALLMARK_CACHE_DIR (default: hallmark/ in the user cache directory).
+--tuf-mirror and --tuf-root name the public-good root's TUF repository and
+its initial root (with --tuf-mirror only that mirror's root is used);
+--github-tuf-mirror and --github-tuf-root name GitHub's.
 
 Each bundle is checked against the root whose Fulcio CA issued its
 certificate. A root with timestamp authorities and no transparency or CT
@@ -591,15 +623,19 @@ not UTF-8 is given Go-quoted there too, with its exact bytes in base64 in
 artifactBytes or bundleBytes (verify, sign), pathBytes beside the path
 (scan: location, files, failures) or originBytes (db).
 
-	0  everything verified (or signed)
+	0  ok: everything verified, signed or written; a scan with no finding
+	   at or above --fail-on
 	1  could not complete (missing file, network, unreadable trust root,
 	   a service that refused or returned a bad bundle, a wrong password,
 	   interrupted by Ctrl-C or SIGTERM)
 	2  usage error
 	3  checked and rejected (bad signature, wrong signer, tampered artifact,
-	   malformed bundle)
+	   malformed bundle, a failed policy rule, lock drift, a finding at or
+	   above --fail-on)
 
-The exit codes are the same in every output format.
+The exit codes are the same in every output format and for every command
+(but 'attest run', which exits with its command's own code, or 1 when the
+step could not be recorded); with several artifacts, the worst wins.
 
 Ctrl-C (SIGINT) and SIGTERM stop any run within a second, whatever it waits
 on (a FIFO, a device, a server that does not answer, a password prompt) or

@@ -85,9 +85,9 @@ too), 3 a FILE is not a subject of --statement.`,
   hallmark verify --key cosign.pub --insecure-ignore-tlog --bundle app.tgz.spdx.sigstore.json app.tgz
 
   # the same with cosign
-  cosign verify-blob-attestation --type slsaprovenance1 --bundle app.tgz.provenance.sigstore.json \
+  cosign verify-blob-attestation --type slsaprovenance1 --bundle dist/app.tgz.provenance.sigstore.json \
     --certificate-identity-regexp '^https://github.com/OWNER/REPO/' \
-    --certificate-oidc-issuer https://token.actions.githubusercontent.com app.tgz`,
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com dist/app.tgz`,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.runAttest(cmd.Context(), o, args)
 		}),

@@ -50,10 +50,14 @@ unless --only-on-success. Signing is keyless or --key, with the flags of
 
 Exit codes: the command's own; 1 could not complete (the step could not be
 recorded or signed), 2 usage error.`,
-		Example: `  hallmark attest run --step build --materials 'src/**' --products dist/app.tgz -- make dist
+		Example: `  # keyless, in GitHub Actions (id-token: write)
+  hallmark attest run --step build --materials 'src/**' --products dist/app.tgz -- make dist
+  hallmark verify --repo OWNER/REPO --type link --bundle build.link.sigstore.json dist/app.tgz
+
+  # with a key and no services
   hallmark attest run --key cosign.key --tlog-upload=false --timestamp=false \
-    --step test --materials dist/app.tgz -- make test
-  hallmark verify --key cosign.pub --insecure-ignore-tlog --bundle build.link.sigstore.json dist/app.tgz`,
+    --step build --materials 'src/**' --products dist/app.tgz -- make dist
+  hallmark verify --key cosign.pub --insecure-ignore-tlog --type link --bundle build.link.sigstore.json dist/app.tgz`,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.runAttestRun(cmd.Context(), o, cmd.ArgsLenAtDash(), args)
 		}),

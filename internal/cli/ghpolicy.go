@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -69,7 +70,7 @@ var errSignerAlone = errors.New("accepts the workflow run for any repository: it
 func (o *verifyOptions) githubBase() (*verify.Identity, error) {
 	g := &o.gh
 	if g.hostname != "" {
-		if _, err := verify.GitHubIssuerFor(g.hostname); err != nil {
+		if _, err := github.IssuerFor(g.hostname); err != nil {
 			return nil, usageError(fmt.Errorf("--hostname %q is neither github.com nor a TENANT.ghe.com host", g.hostname),
 				"GitHub Enterprise Server is not supported; for GitHub Enterprise Cloud with data residency pass --hostname TENANT.ghe.com")
 		}
@@ -80,13 +81,13 @@ func (o *verifyOptions) githubBase() (*verify.Identity, error) {
 	}
 	switch {
 	case o.repo != "":
-		id, err := verify.GitHubRepoIdentityOn(o.repo, g.hostname)
+		id, err := github.RepoIdentityOn(o.repo, g.hostname)
 		if err != nil {
 			return nil, usageError(fmt.Errorf("--repo: %w", err))
 		}
 		return id, nil
 	case g.owner != "":
-		id, err := verify.GitHubOwnerIdentity(g.owner, g.hostname)
+		id, err := github.OwnerIdentity(g.owner, g.hostname)
 		if err != nil {
 			return nil, usageError(fmt.Errorf("--owner %q is not a GitHub user or organization name", g.owner))
 		}
@@ -146,7 +147,7 @@ func (o *verifyOptions) signerPolicy(id *verify.Identity, base bool) error {
 		}
 	}
 	if (o.signerWorkflow != "" || g.signerRepo != "") && o.issuer == "" && o.issuerRegexp == "" {
-		id.Issuer, _ = verify.GitHubIssuerFor(g.hostname)
+		id.Issuer, _ = github.IssuerFor(g.hostname)
 	}
 	id.SignerDigest = g.signerDigest
 	if g.denySelfHosted {

@@ -32,7 +32,7 @@ type policyInitOptions struct {
 func (a *app) policyInitCommand() *cobra.Command {
 	o := &policyInitOptions{}
 	cmd := &cobra.Command{
-		Use:   "init --from BUNDLE... [--output-file policy.yaml]",
+		Use:   "init --from BUNDLE [--from BUNDLE]... [--output-file policy.yaml]",
 		Short: "Write a starting policy that pins the signers and attestations of bundles",
 		Long: `Write a starting policy from attestation bundles: each distinct signer
 (identity, issuer, GitHub repository, workflow and ref, exactly as seen), each

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -53,7 +54,12 @@ type verifyOptions struct {
 }
 
 func (a *app) verifyCommand() *cobra.Command {
-	o := &verifyOptions{ghDefaultType: true}
+	return a.verifyCommandWith(&verifyOptions{ghDefaultType: true})
+}
+
+// verifyCommandWith binds the verify command's flags into o (the mode
+// table test parses flags into its own o).
+func (a *app) verifyCommandWith(o *verifyOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [flags] ARTIFACT...",
 		Short: "Verify Sigstore bundles of artifacts against a trust root and a policy",
@@ -120,48 +126,31 @@ Several artifacts are verified in parallel; the exit code is the worst.`,
 		Args: npmArgs(o), // cobra.MinimumNArgs(1), but none with --preset npm --lockfile
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			o.minTimestampsSet = cmd.Flags().Changed("min-timestamps")
-			if o.policy.set() {
-				if fl := changedFlag(cmd, "max-age", "max-age-at", "fail-on", "vex"); fl != "" {
-					return usageError(fmt.Errorf("%s does not combine with --policy", fl),
-						"write the scan gate as CEL rules of the policy file (see 'hallmark policy --help'), or verify without --policy")
-				}
-				return a.runVerifyPolicy(cmd.Context(), cmd, o, args)
-			}
-			if isOCI, _ := ociArgs(args); isOCI && (o.vuln.active(cmd) || o.preset.name != "" || o.npm.set() || o.pypi.set()) {
-				return usageError(errors.New("oci:// images are verified with the policy flags or --policy: the scan gate, --vsa and --preset take files"),
-					"verify the image with --repo, --certificate-identity, --key or --policy; keep the scan gate and --vsa for files")
-			}
-			if o.vuln.active(cmd) {
-				return a.runVerifyGate(cmd.Context(), cmd, o, args)
-			}
-			if o.preset.name == "npm" || o.npm.set() {
-				return a.runVerifyNPM(cmd.Context(), o, args)
-			}
-			if o.preset.name == pypiPreset || o.pypi.set() {
-				return a.runVerifyPyPI(cmd.Context(), o, args)
-			}
-			if o.preset.name != "" {
-				return a.runVerifyPreset(cmd.Context(), o, args)
-			}
-			if len(o.preset.bottleURLs) > 0 {
-				return usageError(errors.New("--bottle-url names a bottle's download URL for --preset homebrew-core"), "add --preset homebrew-core, or drop --bottle-url")
-			}
-			if isOCI, err := ociArgs(args); err != nil || isOCI || o.oci.bundleFromOCI {
-				if err != nil {
-					return err
-				}
-				return a.runVerifyOCI(cmd.Context(), o, args)
-			}
-			if err := o.oci.onlyForImages(); err != nil {
+			mode, err := verifyModeOf(o.modeFacts(cmd, args)) // verify_mode.go
+			if err != nil {
 				return err
 			}
-			if o.cosign.signaturePath == "" && o.sources.searched(len(args)) {
-				return a.runVerifySearched(cmd.Context(), cmd, o, args)
+			ctx := cmd.Context()
+			switch mode {
+			case modePolicy:
+				return a.runVerifyPolicy(ctx, cmd, o, args)
+			case modeGate:
+				return a.runVerifyGate(ctx, cmd, o, args)
+			case modeNPM:
+				return a.runVerifyNPM(ctx, o, args)
+			case modePyPI:
+				return a.runVerifyPyPI(ctx, o, args)
+			case modePreset:
+				return a.runVerifyPreset(ctx, o, args)
+			case modeOCI:
+				return a.runVerifyOCI(ctx, o, args)
+			case modeSearched:
+				return a.runVerifySearched(ctx, cmd, o, args)
 			}
 			if len(o.sources.bundles) == 1 {
 				o.bundlePath = o.sources.bundles[0]
 			}
-			return a.runVerify(cmd.Context(), o, args)
+			return a.runVerify(ctx, o, args)
 		}),
 	}
 	o.bindPolicy(cmd)
@@ -672,7 +661,7 @@ func identityHints(s *verify.Signer) []string {
 		return []string{fmt.Sprintf("the certificate was issued to the reusable workflow %s, run for %s; to accept it, pass --repo %s --signer-workflow %s",
 			termtext.Quote(gh.SignerWorkflow), termtext.Quote(gh.SourceRepository), termtext.Quote(repo), termtext.Quote(wf))}
 	}
-	if s.SAN == verify.GitHubReleaseSigner && s.Issuer == "" {
+	if s.SAN == github.ReleaseSigner && s.Issuer == "" {
 		return []string{"this is a GitHub release attestation, signed by GitHub itself: verify it with --type release --repo OWNER/NAME (and --tag TAG)"}
 	}
 	return []string{fmt.Sprintf("the bundle was signed by %q with issuer %q; if you trust that signer, pass --certificate-identity %q --certificate-oidc-issuer %q",

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/pkg/attest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -23,9 +24,9 @@ func (o *verifyOptions) releaseType() ([]string, bool) {
 	switch {
 	case !ok:
 		return nil, false
-	case t == "release" || uri == verify.ReleasePredicateV01 && t != uri:
-		return []string{verify.ReleasePredicateV01, verify.ReleasePredicateV02}, true
-	case uri == verify.ReleasePredicateV01 || uri == verify.ReleasePredicateV02:
+	case t == "release" || uri == github.ReleasePredicateV01 && t != uri:
+		return []string{github.ReleasePredicateV01, github.ReleasePredicateV02}, true
+	case uri == github.ReleasePredicateV01 || uri == github.ReleasePredicateV02:
 		return []string{uri}, true
 	}
 	return nil, false
@@ -52,11 +53,11 @@ func (o *verifyOptions) releasePolicy(p *verify.Policy) (bool, error) {
 		{"--signer-workflow", o.signerWorkflow}, {"--source-ref", o.sourceRef}, {"--source-digest", o.sourceDigest}, {"--trigger", o.trigger},
 	} {
 		if f.value != "" {
-			return false, usageError(fmt.Errorf("%s does not apply to release attestations: GitHub signs them itself (%s, no OIDC issuer)", f.name, verify.GitHubReleaseSigner),
+			return false, usageError(fmt.Errorf("%s does not apply to release attestations: GitHub signs them itself (%s, no OIDC issuer)", f.name, github.ReleaseSigner),
 				"pin the release with --repo and --tag")
 		}
 	}
-	id, rule, err := verify.GitHubReleasePolicy(o.repo, o.tag)
+	id, rule, err := github.ReleasePolicy(o.repo, o.tag)
 	if err != nil {
 		return false, usageError(fmt.Errorf("--repo: %w", err))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -167,7 +168,7 @@ func FuzzIdentityPolicy(f *testing.F) {
 		if hostname != "" {
 			host = "https://" + strings.ToLower(hostname)
 		}
-		ghIssuer, _ := verify.GitHubIssuerFor(hostname)
+		ghIssuer, _ := github.IssuerFor(hostname)
 		wfPath, refGlob, hasGlob := strings.Cut(signerWorkflow, "@")
 		wfURI := wfPath
 		if !strings.HasPrefix(wfPath, "https://") {

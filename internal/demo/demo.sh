@@ -39,6 +39,13 @@ step "a tampered artifact is rejected" 3 \
 step "the right bundle, the wrong signer: expected against actual" 3 \
 	$HM verify --offline --trusted-root "$FX/trusted_root.json" --certificate-identity alice@example.com --certificate-oidc-issuer https://accounts.example.com "$FX/artifact.txt"
 
+P=testdata/demo/policy.yaml
+B=(--bundle "$FX/link.sigstore.json" --bundle "$FX/attestation.sigstore.json" --bundle "$FX/artifact.txt.sigstore.json")
+step "a policy file ($P): signer, provenance with a CEL rule, a plain signature, the build step" 0 \
+	$HM verify --offline --trusted-root "$FX/trusted_root.json" --policy $P "${B[@]}" "$FX/artifact.txt"
+step "the same policy, the tampered file: every failed rule, expected against actual" 3 \
+	$HM verify --offline --trusted-root "$FX/trusted_root.json" --policy $P "${B[@]}" "$FX/tampered.txt"
+
 export HALLMARK_PASSWORD=demo-password
 printf 'hallmark demo release 1.0\n' > "$DIR/release.txt"
 step "a key pair, then a file signed with it, offline (no log, no timestamp: verify must say so)" 0 \

@@ -30,6 +30,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/npmtest"
 	"github.com/hallmark-dev/hallmark/internal/tuftest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -306,7 +307,7 @@ func TestNPM(t *testing.T) {
 			t.Fatal(err)
 		}
 		pinned := func(repo string) *npm.Verifier {
-			id, err := verify.GitHubRepoIdentity(repo)
+			id, err := github.RepoIdentity(repo)
 			if err != nil {
 				t.Fatal(err)
 			}

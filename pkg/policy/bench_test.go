@@ -11,6 +11,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/policy"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -149,7 +150,7 @@ func BenchmarkPolicy1000(b *testing.B) {
 		b.ReportMetric(float64(benchBundles*b.N)/b.Elapsed().Seconds(), "bundles/s")
 	})
 	b.Run("verify", func(b *testing.B) {
-		id, err := verify.GitHubRepoIdentity("hallmark-dev/demo")
+		id, err := github.RepoIdentity("hallmark-dev/demo")
 		if err != nil {
 			b.Fatal(err)
 		}

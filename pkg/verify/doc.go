@@ -14,7 +14,9 @@
 //   - a Policy is one value: a keyless Identity (SAN and issuer, exact or
 //     by pattern, patterns always matched against the whole value, plus
 //     GitHub Actions claims) or a Key, with thresholds and explicit
-//     Insecure escapes;
+//     Insecure escapes; the policies of an ecosystem (gh's --repo and
+//     --owner, GitHub releases, npm, PyPI, Homebrew) are built on top of
+//     it in pkg/ecosystem;
 //   - a Verifier is built once from trust material and a Policy and is safe
 //     for concurrent use; VerifyAll verifies many artifacts on all cores;
 //   - every refusal is a *RejectedError with a Cause and, where a policy

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -38,7 +39,7 @@ func TestLegacyGitHubExtensions(t *testing.T) {
 		}
 	}
 	repo := func(r string, f func(*verify.Identity)) verify.Policy {
-		id, err := verify.GitHubRepoIdentity(r)
+		id, err := github.RepoIdentity(r)
 		if err != nil {
 			t.Fatal(err)
 		}

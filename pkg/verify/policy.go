@@ -68,7 +68,7 @@ type Policy struct {
 	// it was given, not for a consumer.
 	SkipStatementChecks bool
 	// Statement, when set, constrains the verified in-toto statement (see
-	// GitHubReleasePolicy).
+	// pkg/ecosystem/github's ReleasePolicy).
 	Statement *StatementRule
 }
 
@@ -133,84 +133,14 @@ const RunnerGitHubHosted = "github-hosted"
 // GitHubHost is github.com, the default GitHub host.
 const GitHubHost = "github.com"
 
-// GitHubIssuerFor returns the GitHub Actions OIDC issuer of a GitHub host:
-// GitHubIssuer for github.com, https://token.actions.TENANT.ghe.com for a
-// GitHub Enterprise Cloud tenant with data residency (TENANT.ghe.com). Any
-// other host is an error wrapping ErrPolicy.
-func GitHubIssuerFor(host string) (string, error) {
-	host = strings.ToLower(host)
-	if host == "" || host == GitHubHost {
-		return GitHubIssuer, nil
-	}
-	tenant, ok := strings.CutSuffix(host, ".ghe.com")
-	if !ok || tenant == "" || strings.ContainsAny(tenant, "./:@ ") {
-		return "", policyErr("host %q is neither github.com nor a TENANT.ghe.com host", host)
-	}
-	return "https://token.actions." + tenant + ".ghe.com", nil
-}
-
-// GitHubOwnerIdentity returns the identity policy of gh's --owner OWNER on
-// host (empty for github.com): a workflow of one of the owner's repositories
-// signed (SAN under https://HOST/OWNER/), the source repository owner claim
-// names the owner, and the issuer is the host's GitHub Actions issuer.
-func GitHubOwnerIdentity(owner, host string) (*Identity, error) {
-	if owner == "" || strings.ContainsAny(owner, "/@ ") {
-		return nil, policyErr("owner %q is not a GitHub user or organization name", owner)
-	}
-	iss, err := GitHubIssuerFor(host)
-	if err != nil {
-		return nil, err
-	}
-	uri := "https://" + hostOrDefault(host) + "/" + owner
-	return &Identity{
-		SANRegexp:                regexp.QuoteMeta(uri+"/") + ".*",
-		Issuer:                   iss,
-		SourceRepositoryOwnerURI: uri,
-	}, nil
-}
-
-// GitHubRepoIdentityOn is GitHubRepoIdentity on another GitHub host (empty
-// for github.com): SAN, source repository and issuer follow the host.
-func GitHubRepoIdentityOn(repo, host string) (*Identity, error) {
-	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("repository %q is not of the form OWNER/NAME", repo)
-	}
-	iss, err := GitHubIssuerFor(host)
-	if err != nil {
-		return nil, err
-	}
-	uri := "https://" + hostOrDefault(host) + "/" + owner + "/" + name
-	return &Identity{
-		SANRegexp:           regexp.QuoteMeta(uri+"/") + ".*",
-		Issuer:              iss,
-		SourceRepositoryURI: uri,
-	}, nil
-}
-
-func hostOrDefault(host string) string {
-	if host == "" {
-		return GitHubHost
-	}
-	return strings.ToLower(host)
-}
-
 // Anchor turns a user pattern into one that must match a whole value. The
 // pattern must be valid on its own (Policy validation checks this).
 func Anchor(pattern string) string { return "^(?:" + pattern + ")$" }
 
-// GitHubRepoIdentity returns the identity policy of gh's --repo OWNER/NAME:
-// a workflow of that repository signed (SAN under
-// https://github.com/OWNER/NAME/), the source repository claim names it,
-// and the issuer is GitHub Actions.
-func GitHubRepoIdentity(repo string) (*Identity, error) {
-	return GitHubRepoIdentityOn(repo, "")
-}
-
-// SignerWorkflowURI expands OWNER/NAME/.github/workflows/F.yml (or a full
+// signerWorkflowURI expands OWNER/NAME/.github/workflows/F.yml (or a full
 // https URL) into the build signer URI prefix it stands for. It does not
 // check the value: see ParseSignerWorkflow.
-func SignerWorkflowURI(workflow string) string {
+func signerWorkflowURI(workflow string) string {
 	if strings.HasPrefix(workflow, "https://") {
 		return workflow
 	}
@@ -222,7 +152,7 @@ func SignerWorkflowURI(workflow string) string {
 // .yaml, no @ref), and returns the build signer URI prefix it stands for. An
 // error wraps ErrPolicy.
 func ParseSignerWorkflow(workflow string) (string, error) {
-	uri := SignerWorkflowURI(workflow)
+	uri := signerWorkflowURI(workflow)
 	rest, ok := strings.CutPrefix(uri, "https://")
 	parts := strings.Split(rest, "/")
 	switch {

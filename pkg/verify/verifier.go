@@ -477,7 +477,7 @@ func signerWorkflowMatches(want, signerURI string) bool {
 	if at < 0 {
 		return false
 	}
-	return SignerWorkflowURI(want) == signerURI[:at]
+	return signerWorkflowURI(want) == signerURI[:at]
 }
 
 // compareIdentity lists each requested field with the certificate's value.
@@ -499,7 +499,7 @@ func compareIdentity(id *Identity, s *certificate.Summary) []Comparison {
 	}
 	add("source repository", id.SourceRepositoryURI, "", s.SourceRepositoryURI)
 	if id.SignerWorkflow != "" {
-		out = append(out, Comparison{Field: "signer workflow", Expected: fmt.Sprintf("%q", SignerWorkflowURI(id.SignerWorkflow)),
+		out = append(out, Comparison{Field: "signer workflow", Expected: fmt.Sprintf("%q", signerWorkflowURI(id.SignerWorkflow)),
 			Actual: s.BuildSignerURI, Match: signerWorkflowMatches(id.SignerWorkflow, s.BuildSignerURI)})
 	}
 	if id.SignerWorkflowRef != "" {

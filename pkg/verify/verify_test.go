@@ -17,6 +17,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -180,7 +181,7 @@ func TestVerifyAccepts(t *testing.T) {
 				}
 			}},
 		{name: "reusable workflow pinned by signer workflow", bundle: "reusable", rekorV: 1, policy: func() verify.Policy {
-			id, err := verify.GitHubRepoIdentity("hallmark-dev/demo")
+			id, err := github.RepoIdentity("hallmark-dev/demo")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +253,7 @@ func TestVerifyRejects(t *testing.T) {
 			cause:  verify.CauseIdentity, field: "source ref"},
 		{name: "reusable workflow without signer workflow", bundle: "reusable",
 			policy: func() verify.Policy {
-				id, _ := verify.GitHubRepoIdentity("hallmark-dev/demo")
+				id, _ := github.RepoIdentity("hallmark-dev/demo")
 				return verify.Policy{Identity: id}
 			}(),
 			cause: verify.CauseIdentity, field: "identity (SAN)"},
@@ -262,7 +263,7 @@ func TestVerifyRejects(t *testing.T) {
 			cause: verify.CauseIdentity, field: "signer workflow"},
 		{name: "reusable workflow called from a foreign repository", bundle: "reusable-foreign",
 			policy: func() verify.Policy {
-				id, _ := verify.GitHubRepoIdentity("hallmark-dev/demo")
+				id, _ := github.RepoIdentity("hallmark-dev/demo")
 				id.SANRegexp = `https://github\.com/hallmark-dev/shared-workflows/\.github/workflows/build\.yml@.*`
 				id.SignerWorkflow = "hallmark-dev/shared-workflows/.github/workflows/build.yml"
 				return verify.Policy{Identity: id}

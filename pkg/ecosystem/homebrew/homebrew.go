@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -55,7 +56,7 @@ func Core() Preset { return Preset{Name: "homebrew-core", Repo: CoreRepo, Backfi
 // Tap returns the preset of a third-party tap's repository OWNER/NAME. An
 // error wraps verify.ErrPolicy.
 func Tap(repo string) (Preset, error) {
-	if _, err := verify.GitHubRepoIdentity(repo); err != nil {
+	if _, err := github.RepoIdentity(repo); err != nil {
 		return Preset{}, fmt.Errorf("%w: %v", verify.ErrPolicy, err)
 	}
 	p := Preset{Name: "homebrew", Repo: repo}
@@ -84,7 +85,7 @@ func Lookup(name, repo string) (Preset, error) {
 // Identity is the signer the preset accepts: a GitHub Actions workflow of
 // the tap's repository, for a build of that repository.
 func (p Preset) Identity() *verify.Identity {
-	id, err := verify.GitHubRepoIdentity(p.Repo)
+	id, err := github.RepoIdentity(p.Repo)
 	if err != nil {
 		// Presets are built by Core, Tap and Lookup, which check Repo; a
 		// hand-made bad one gets an identity nothing matches.
@@ -103,7 +104,7 @@ func (p Preset) Policy() verify.Policy {
 // BackfillPolicy is the verify.Policy of backfill attestations: a
 // workflow of BackfillRepo.
 func BackfillPolicy() verify.Policy {
-	id, _ := verify.GitHubRepoIdentity(BackfillRepo)
+	id, _ := github.RepoIdentity(BackfillRepo)
 	return verify.Policy{Identity: id, PredicateType: PredicateType}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/hallmark-dev/hallmark/internal/npmtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -21,7 +22,7 @@ func BenchmarkVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	id, _ := verify.GitHubRepoIdentity("acme/left-pad")
+	id, _ := github.RepoIdentity("acme/left-pad")
 	v, err := npm.New([]root.TrustedMaterial{k.tm}, k.keys, npm.Policy{Identity: id})
 	if err != nil {
 		b.Fatal(err)

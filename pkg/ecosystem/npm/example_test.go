@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -27,7 +28,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	id, _ := verify.GitHubRepoIdentity("microsoft/playwright-cli")
+	id, _ := github.RepoIdentity("microsoft/playwright-cli")
 	v, err := npm.New([]root.TrustedMaterial{tr}, keys, npm.Policy{Identity: id})
 	if err != nil {
 		fmt.Println(err)

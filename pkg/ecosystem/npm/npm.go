@@ -11,8 +11,8 @@
 //     verified integrated time;
 //   - the SLSA provenance (v1, or v0.2 before 2024), signed keylessly by the
 //     CI workflow that built the package and verified against the
-//     public-good root with a verify.Identity (GitHubRepoIdentity and the
-//     rest of the GitHub vocabulary).
+//     public-good root with a verify.Identity (RepoIdentity and the rest
+//     of the GitHub vocabulary in pkg/ecosystem/github).
 //
 // Every subject of both statements must be the package's purl
 // (pkg:npm/NAME@VERSION, a scope's @ written %40) with the tarball's

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/npmtest"
 	"github.com/hallmark-dev/hallmark/internal/sigtest"
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -83,7 +84,7 @@ func parseDoc(t *testing.T, data []byte) *npm.Document {
 
 func repoPolicy(t *testing.T, repo, workflow string) npm.Policy {
 	t.Helper()
-	id, err := verify.GitHubRepoIdentity(repo)
+	id, err := github.RepoIdentity(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func startsWith(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(
 // TestNewPolicy checks the policies New refuses.
 func TestNewPolicy(t *testing.T) {
 	k := newKit(t)
-	id, _ := verify.GitHubRepoIdentity("acme/left-pad")
+	id, _ := github.RepoIdentity("acme/left-pad")
 	for name, p := range map[string]npm.Policy{
 		"neither identity nor any signer": {},
 		"both":                            {Identity: id, AnySigner: true},

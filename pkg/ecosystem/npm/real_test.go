@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/npm"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
@@ -83,7 +84,7 @@ func TestRealDocuments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := verify.GitHubRepoIdentity(c.repo)
+			id, err := github.RepoIdentity(c.repo)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -37,7 +37,7 @@ const (
 // Policy says what a package's attestations must prove.
 type Policy struct {
 	// Identity is the signer the provenance must have, e.g.
-	// verify.GitHubRepoIdentity("OWNER/NAME"). With it, a package without
+	// pkg/ecosystem/github's RepoIdentity("OWNER/NAME"). With it, a package without
 	// provenance is refused.
 	Identity *verify.Identity
 	// AnySigner accepts the provenance of any Fulcio identity: for a caller

@@ -3,21 +3,8 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
-)
-
-// GitHubReleaseSigner is the SAN of the certificates GitHub's own Sigstore
-// instance issues to itself for release attestations; they carry no OIDC
-// issuer extension.
-const GitHubReleaseSigner = "https://dotcom.releases.github.com"
-
-// Release attestation predicate types.
-const (
-	ReleasePredicateV01 = "https://in-toto.io/attestation/release/v0.1"
-	ReleasePredicateV02 = "https://in-toto.io/attestation/release/v0.2"
 )
 
 // StatementRule constrains the verified in-toto statement. Empty fields are
@@ -36,26 +23,6 @@ type StatementRule struct {
 	SubjectURIPrefix string `json:"subjectURIPrefix,omitempty"`
 	// SubjectURIExact: when set, that prefix must be the whole value.
 	SubjectURIExact bool `json:"subjectURIExact,omitempty"`
-}
-
-var githubRepo = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`) })
-
-// GitHubReleasePolicy is the policy of GitHub release attestations of repo
-// (OWNER/NAME), optionally of one tag: signed by GitHub itself
-// (GitHubReleaseSigner, no OIDC issuer), a release predicate naming the
-// repository (and tag), and the pkg:github/OWNER/NAME@TAG subject.
-func GitHubReleasePolicy(repo, tag string) (*Identity, *StatementRule, error) {
-	if !githubRepo().MatchString(repo) {
-		return nil, nil, policyErr("repository %q is not OWNER/NAME", repo)
-	}
-	rule := &StatementRule{
-		PredicateTypes:      []string{ReleasePredicateV01, ReleasePredicateV02},
-		PredicateRepository: repo,
-		PredicateTag:        tag,
-		SubjectURIPrefix:    "pkg:github/" + repo + "@" + tag,
-		SubjectURIExact:     tag != "",
-	}
-	return &Identity{SAN: GitHubReleaseSigner, NoIssuer: true}, rule, nil
 }
 
 func (r *StatementRule) validate() error {

@@ -1,4 +1,4 @@
-package verify_test
+package github_test
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
 	"github.com/hallmark-dev/hallmark/pkg/verify"
 )
 
@@ -67,7 +68,7 @@ func loadGitHubFixtures(t *testing.T) *githubFixtures {
 
 func releasePolicy(t *testing.T, repo, tag string) verify.Policy {
 	t.Helper()
-	id, rule, err := verify.GitHubReleasePolicy(repo, tag)
+	id, rule, err := github.ReleasePolicy(repo, tag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +127,8 @@ func TestGitHubRelease(t *testing.T) {
 						t.Errorf("skippedChecks[%s] = %q, want the reason that GitHub's root verifies with signed timestamps only", ch, skipped[ch])
 					}
 				}
-				if res.Signer == nil || res.Signer.SAN != verify.GitHubReleaseSigner {
-					t.Errorf("signer = %+v, want %s", res.Signer, verify.GitHubReleaseSigner)
+				if res.Signer == nil || res.Signer.SAN != github.ReleaseSigner {
+					t.Errorf("signer = %+v, want %s", res.Signer, github.ReleaseSigner)
 				}
 				return
 			}
@@ -204,73 +205,23 @@ func TestMultiRootSelection(t *testing.T) {
 	}
 }
 
-// TestGitHubReleasePolicyData: the release policy is data, and a bad
+// TestReleasePolicyData: the release policy is data, and a bad
 // repository is a policy error.
-func TestGitHubReleasePolicyData(t *testing.T) {
-	id, rule, err := verify.GitHubReleasePolicy("cli/cli", "v1")
+func TestReleasePolicyData(t *testing.T) {
+	id, rule, err := github.ReleasePolicy("cli/cli", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.SAN != verify.GitHubReleaseSigner || !id.NoIssuer || id.Issuer != "" {
+	if id.SAN != github.ReleaseSigner || !id.NoIssuer || id.Issuer != "" {
 		t.Errorf("identity = %+v", id)
 	}
 	if rule.PredicateRepository != "cli/cli" || rule.SubjectURIPrefix != "pkg:github/cli/cli@v1" || !rule.SubjectURIExact {
 		t.Errorf("rule = %+v", rule)
 	}
 	for _, bad := range []string{"cli", "cli/cli/x", "", "a b/c"} {
-		if _, _, err := verify.GitHubReleasePolicy(bad, ""); !errors.Is(err, verify.ErrPolicy) {
-			t.Errorf("GitHubReleasePolicy(%q) = %v, want ErrPolicy", bad, err)
+		if _, _, err := github.ReleasePolicy(bad, ""); !errors.Is(err, verify.ErrPolicy) {
+			t.Errorf("ReleasePolicy(%q) = %v, want ErrPolicy", bad, err)
 		}
-	}
-}
-
-// TestTimestampsOnlyRoot: a root with timestamp authorities and no
-// transparency or CT logs (as GitHub's) verifies certificates with signed
-// timestamps only, says so in SkippedChecks, and still needs a timestamp of
-// its own TSAs; next to another instance's root each bundle is checked
-// against the root that issued it.
-func TestTimestampsOnlyRoot(t *testing.T) {
-	w := getWorld(t)
-	tsOnly, err := root.NewTrustedRoot(root.TrustedRootMediaType01, w.tm.FulcioCertificateAuthorities(), nil, w.tm.TimestampingAuthorities(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name   string
-		roots  []root.TrustedMaterial
-		bundle string
-		cause  verify.Cause
-	}{
-		{"alone", []root.TrustedMaterial{tsOnly}, "blob", ""},
-		{"next to another instance", []root.TrustedMaterial{w.other, tsOnly}, "blob", ""},
-		{"the other instance only", []root.TrustedMaterial{w.other, w.other}, "blob", verify.CauseCertificate},
-		{"no RFC 3161 timestamp", []root.TrustedMaterial{w.other, tsOnly}, "no-tlog-no-tsa", verify.CauseTimestamp},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			v, err := verify.NewWithRoots(c.roots, demoPolicy())
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := run(t, v, w.bundles[c.bundle], verify.FileArtifact(writeTemp(t, w.artifact)))
-			if c.cause != "" {
-				var rej *verify.RejectedError
-				if !errors.As(err, &rej) || rej.Cause != c.cause {
-					t.Fatalf("err = %v, want a %s rejection", err, c.cause)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("rejected: %v", err)
-			}
-			got := map[verify.Check]bool{}
-			for _, s := range res.SkippedChecks {
-				got[s.Check] = strings.Contains(s.Reason, "signed timestamps only")
-			}
-			if !got[verify.CheckTlog] || !got[verify.CheckSCT] {
-				t.Errorf("skippedChecks = %+v, want tlog and sct with the reason", res.SkippedChecks)
-			}
-		})
 	}
 }
 
@@ -296,8 +247,11 @@ func BenchmarkVerifyWithRoots(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	delme := parsed(b, data)
-	id, rule, err := verify.GitHubReleasePolicy("bdehamer/delme", "")
+	delme, err := verify.ParseBundle(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, rule, err := github.ReleasePolicy("bdehamer/delme", "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -322,4 +276,15 @@ func BenchmarkVerifyWithRoots(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sharedDir is ../shared next to the repository, or "" (the cases that
+// need it skip, saying so) when it is absent.
+func sharedDir(tb testing.TB) string {
+	dir := filepath.Join("..", "..", "..", "..", "shared")
+	if _, err := os.Stat(filepath.Join(dir, "fixtures")); err != nil {
+		tb.Logf("../shared not found: real-bundle cases skipped")
+		return ""
+	}
+	return dir
 }
