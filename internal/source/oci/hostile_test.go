@@ -232,3 +232,38 @@ func TestHugeManifest(t *testing.T) {
 		})
 	}
 }
+
+// TestEndlessPing: go-containerregistry drains the body of the /v2/ ping;
+// an endless one is cut like a manifest, not read for the five minutes of
+// the total timeout.
+func TestEndlessPing(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v2/" {
+			http.NotFound(w, r)
+			return
+		}
+		chunk := []byte(strings.Repeat(" ", 1<<16))
+		for sent.Load() < 1<<30 {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ref := parse(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/app:v1")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := oci.New(oci.Options{AllowInsecure: true, ResponseTimeout: 10 * time.Second}).Resolve(ctx, ref)
+	if ctx.Err() != nil {
+		t.Fatalf("ran into the test's deadline after %d bytes: %v", sent.Load(), err)
+	}
+	if !errors.Is(err, oci.ErrNotFound) {
+		t.Errorf("err %v, want ErrNotFound (the manifest)", err)
+	}
+	if s := sent.Load(); s > 3*oci.MaxManifestSize {
+		t.Errorf("the registry sent %d bytes, want at most about %d", s, oci.MaxManifestSize)
+	}
+}

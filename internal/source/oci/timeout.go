@@ -23,7 +23,8 @@ type bodyTimeouts struct {
 
 // MaxManifestSize bounds a manifest or referrers list read from a
 // registry: the 4 MiB the OCI distribution spec says registries must
-// accept (go-containerregistry alone reads up to 100 MiB).
+// accept (go-containerregistry alone reads up to 100 MiB), and every other
+// answer that is not a blob.
 const MaxManifestSize = 4 << 20
 
 // errManifestTooLarge is a registry's fault (ErrRegistry), not the network's.
@@ -36,8 +37,11 @@ func (t *bodyTimeouts) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
+	// Every answer but a blob's (bounded where it is read) is a manifest,
+	// a referrers list, a ping (which go-containerregistry drains) or a
+	// token: none larger than a manifest.
 	limit := int64(-1)
-	if p := req.URL.Path; strings.Contains(p, "/manifests/") || strings.Contains(p, "/referrers/") {
+	if !strings.Contains(req.URL.Path, "/blobs/") {
 		limit = MaxManifestSize
 		if resp.ContentLength > limit {
 			_ = resp.Body.Close()
