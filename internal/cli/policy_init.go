@@ -95,6 +95,9 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions) error {
 		if err := atomicfile.CheckTarget(o.outFile); err != nil {
 			return usageError(fmt.Errorf("--output-file: %w", err), "name a new or regular file with --output-file FILE")
 		}
+		if err := refuseInputAsOutput("--output-file", o.outFile, append(inputsOf(o.from), o.trust.trustedRoot...)...); err != nil {
+			return err
+		}
 	}
 	rep := policyInitReport{SchemaVersion: "1", Learned: []string{}, Skipped: []policyInitSkipped{}}
 	skip := func(origin, reason, hint string) {

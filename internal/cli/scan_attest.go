@@ -90,6 +90,11 @@ func (a *app) prepareScanAttest(ctx context.Context, cmd *cobra.Command, o *scan
 	if err := checkBundleTarget(plan.bundlePath); err != nil {
 		return nil, err
 	}
+	inputs := inputsOf(args, o.att.keyPath, o.ignoreFile, o.attestation, o.subject, at.sign.signingConfig)
+	inputs = append(append(inputs, o.vexFiles...), o.att.trust.trustedRoot...)
+	if err := refuseInputAsOutput("--bundle", plan.bundlePath, inputs...); err != nil {
+		return nil, err
+	}
 	at.sign.keyPath, at.sign.trust = o.att.keyPath, o.att.trust
 	// --key signs; it verifies nothing.
 	o.att.keyPath = ""

@@ -331,6 +331,16 @@ func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions
 	if err := atomicfile.CheckTarget(g.vsaPath); err != nil {
 		return nil, usageError(fmt.Errorf("--vsa: %w", err), "name a new or regular file with --vsa OUT")
 	}
+	inputs := inputsOf(args, o.keyPath, o.policy.path, o.policy.bundle, o.policy.key, g.vsaSign.keyPath, g.vsaSign.signingConfig)
+	inputs = append(append(append(inputs, o.sources.bundles...), g.vexFiles...), o.trust.trustedRoot...)
+	if len(o.sources.bundles) == 0 && o.sources.bundleDir == "" {
+		for _, arg := range args {
+			inputs = append(inputs, arg+".sigstore.json") // the default bundle
+		}
+	}
+	if err := refuseInputAsOutput("--vsa", g.vsaPath, inputs...); err != nil {
+		return nil, err
+	}
 	g.vsaSign.trust = o.trust
 	s, _, err := a.newSigner(ctx, &g.vsaSign)
 	if err != nil {

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/hallmark-dev/hallmark/internal/termtext"
+)
+
+// sameFileAs names the first of inputs that out is (the same file, by
+// device and inode, through any link), or "": writing out, which replaces
+// it, would then destroy an input of the run, such as the lockfile scanned,
+// the signing key or the bundle verified. out is taken as it is (a
+// symbolic link out is replaced, not followed); an input through the links
+// it is read by.
+func sameFileAs(out string, inputs ...string) string {
+	oi, err := os.Lstat(out)
+	if err != nil {
+		return "" // a new file is no input
+	}
+	for _, in := range inputs {
+		if in == "" || in == "-" {
+			continue
+		}
+		for _, stat := range []func(string) (os.FileInfo, error){os.Stat, os.Lstat} {
+			if ii, err := stat(in); err == nil && os.SameFile(oi, ii) {
+				return in
+			}
+		}
+	}
+	return ""
+}
+
+// refuseInputAsOutput is a usage error when the output file of flag is one
+// of the run's inputs.
+func refuseInputAsOutput(flag, out string, inputs ...string) error {
+	in := sameFileAs(out, inputs...)
+	if in == "" {
+		return nil
+	}
+	what := "is"
+	if in != out {
+		what = "is the same file as " + termtext.Quote(in) + ","
+	}
+	return usageError(fmt.Errorf("%s %s %s an input of this run: writing it would destroy it", flag, termtext.Quote(out), what),
+		fmt.Sprintf("name another file with %s OUT", flag))
+}
+
+// inputsOf gathers file inputs: single paths and lists of them.
+func inputsOf(paths []string, more ...string) []string {
+	return append(append([]string{}, paths...), more...)
+}
