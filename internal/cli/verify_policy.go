@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
@@ -380,6 +381,15 @@ func (a *app) policyRoots(ctx context.Context, o *verifyOptions, pol *policy.Pol
 		}
 	}
 	if len(files) > 0 {
+		// Regular files only: trust.LoadFiles would wait on a named pipe
+		// for a writer, through Ctrl-C, and read a device without end.
+		for _, f := range files {
+			fh, err := ctxio.OpenRegular(f)
+			if err != nil {
+				return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
+			}
+			_ = fh.Close()
+		}
 		rs, err := trust.LoadFiles(files)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
