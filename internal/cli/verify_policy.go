@@ -472,19 +472,31 @@ func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*sourc
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
 	var wg sync.WaitGroup
+jobs:
 	for i, j := range jobs {
 		if j.art == nil {
 			errs[i] = &verify.RejectedError{Cause: verify.CauseArtifact, Reason: "a message signature over none of the artifacts given"}
 			continue
 		}
+		// Ctrl-C: start no more verifications (thousands may be queued).
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break jobs
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				return
+			}
 			j.b.Exclusive(func(sb *bundle.Bundle) { results[i], errs[i] = vs.Verify(ctx, sb, j.art()) })
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err // before the results: some were never made
+	}
 	var ok []*verify.Result
 	var refused []verify.Refusal
 	for i, err := range errs {
@@ -497,9 +509,6 @@ func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*sourc
 		default:
 			return nil, nil, err
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
 	}
 	return ok, refused, nil
 }
