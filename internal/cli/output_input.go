@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
@@ -49,4 +52,24 @@ func refuseInputAsOutput(flag, out string, inputs ...string) error {
 // inputsOf gathers file inputs: single paths and lists of them.
 func inputsOf(paths []string, more ...string) []string {
 	return append(append([]string{}, paths...), more...)
+}
+
+// checkOutputDir is a usage error when the directory out is to be written
+// in does not exist or is no directory: found before anything is scanned,
+// verified or signed (a keyless signature is logged publicly for good),
+// not when the result is to be written.
+func checkOutputDir(flag, out string) error {
+	dir := filepath.Dir(out)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		return usageError(fmt.Errorf("%s %s: the directory %s does not exist", flag, termtext.Quote(out), termtext.Quote(dir)),
+			fmt.Sprintf("create it first, or name a file in an existing directory with %s OUT", flag))
+	case err != nil:
+		return withHint(fmt.Errorf("%s %s: %w", flag, termtext.Quote(out), err), fmt.Sprintf("name a file in a directory you can write with %s OUT", flag))
+	case !fi.IsDir():
+		return usageError(fmt.Errorf("%s %s: %s is not a directory", flag, termtext.Quote(out), termtext.Quote(dir)),
+			fmt.Sprintf("name a file in an existing directory with %s OUT", flag))
+	}
+	return nil
 }

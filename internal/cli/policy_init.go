@@ -95,6 +95,9 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions) error {
 		if err := atomicfile.CheckTarget(o.outFile); err != nil {
 			return usageError(fmt.Errorf("--output-file: %w", err), "name a new or regular file with --output-file FILE")
 		}
+		if err := checkOutputDir("--output-file", o.outFile); err != nil {
+			return err
+		}
 		if err := refuseInputAsOutput("--output-file", o.outFile, append(inputsOf(o.from), o.trust.trustedRoot...)...); err != nil {
 			return err
 		}

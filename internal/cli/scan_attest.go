@@ -92,6 +92,9 @@ func (a *app) prepareScanAttest(ctx context.Context, cmd *cobra.Command, o *scan
 	}
 	inputs := inputsOf(args, o.att.keyPath, o.ignoreFile, o.attestation, o.subject, at.sign.signingConfig)
 	inputs = append(append(inputs, o.vexFiles...), o.att.trust.trustedRoot...)
+	if err := checkOutputDir("--bundle", plan.bundlePath); err != nil {
+		return nil, err
+	}
 	if err := refuseInputAsOutput("--bundle", plan.bundlePath, inputs...); err != nil {
 		return nil, err
 	}

@@ -338,6 +338,9 @@ func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions
 			inputs = append(inputs, arg+".sigstore.json") // the default bundle
 		}
 	}
+	if err := checkOutputDir("--vsa", g.vsaPath); err != nil {
+		return nil, err
+	}
 	if err := refuseInputAsOutput("--vsa", g.vsaPath, inputs...); err != nil {
 		return nil, err
 	}
