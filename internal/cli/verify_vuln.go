@@ -281,7 +281,7 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 		for _, p := range g.vexFiles {
 			data, err := extract.ReadFile(ctx, p, extract.DefaultMaxFileSize)
 			if err != nil {
-				return nil, fmt.Errorf("reading VEX document: %w", err)
+				return nil, withHint(fmt.Errorf("--vex: reading VEX document: %w", err), "check the path given to --vex: a regular file of OpenVEX JSON")
 			}
 			doc, err := scan.ParseVEX(p, data)
 			if err != nil {
