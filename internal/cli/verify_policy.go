@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -520,6 +521,28 @@ func coversAny(c *verify.Coverage, ds []verify.Digest) bool {
 	return slices.ContainsFunc(ds, c.Covers)
 }
 
+// maxFailuresShown is how many failed rules the text report lists, and
+// maxShown how many bytes of a rule's expected or actual: a policy of
+// thousands of steps, or a threshold of thousands of signers, would
+// otherwise print megabytes; -o json has everything.
+const (
+	maxFailuresShown = 50
+	maxShown         = 1000
+)
+
+// shownPart is s, or its first maxShown bytes (at a rune boundary) and how
+// many more there are.
+func shownPart(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
+}
+
 // reportPolicy prints the outcome: on success one OK line per artifact
 // (every rule with --verbose); on failure every failed rule with expected
 // against actual, and the bundles refused; exit 3.
@@ -552,6 +575,10 @@ func (a *app) reportPolicy(r *policyVerifyReport) error {
 	}
 	failed := r.Failed()
 	a.errorf("policy %s rejected: %d of %d rules failed", q(r.Policy), len(failed), len(r.Outcomes))
+	more := 0
+	if len(failed) > maxFailuresShown && a.output == "text" {
+		failed, more = failed[:maxFailuresShown], len(failed)-maxFailuresShown
+	}
 	for _, o := range failed {
 		where := ""
 		if o.Pos.Line > 0 {
@@ -561,8 +588,11 @@ func (a *app) reportPolicy(r *policyVerifyReport) error {
 			where = " for " + o.Artifact + where
 		}
 		fmt.Fprintf(a.stdio.Err, "hallmark:   %s%s\n", termtext.Line(o.Rule), termtext.Line(where))
-		fmt.Fprintf(a.stdio.Err, "hallmark:     expected %s\n", termtext.Line(o.Expected))
-		fmt.Fprintf(a.stdio.Err, "hallmark:     actual   %s\n", termtext.Line(o.Actual))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     expected %s\n", termtext.Line(shownPart(o.Expected)))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     actual   %s\n", termtext.Line(shownPart(o.Actual)))
+	}
+	if more > 0 {
+		fmt.Fprintf(a.stdio.Err, "hallmark:   and %d more failed rules ('-o json' lists every rule)\n", more)
 	}
 	for _, rf := range r.Refused {
 		fmt.Fprintf(a.stdio.Err, "hallmark:   refused %s: %s\n", q(rf.Bundle), termtext.Line(rf.Error.Message))
