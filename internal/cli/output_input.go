@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 )
@@ -72,4 +74,25 @@ func checkOutputDir(flag, out string) error {
 			fmt.Sprintf("name a file in an existing directory with %s OUT", flag))
 	}
 	return nil
+}
+
+// utf8Name is a file name as a signed statement may hold it: protobuf
+// strings (in-toto statements, SLSA summaries) must be valid UTF-8, and a
+// name that is not (Linux allows any bytes) has each invalid byte written
+// %XX instead, as in a URI. A valid name is returned unchanged.
+func utf8Name(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

@@ -178,6 +178,7 @@ func scanSubjects(ctx context.Context, o *scanOptions, res *scan.Result) ([]*int
 		if err != nil {
 			return nil, fmt.Errorf("hashing %s: %w", termtext.Quote(f), err)
 		}
+		rd.Name = utf8Name(rd.GetName()) // a statement's strings are UTF-8
 		subs[i] = rd
 	}
 	return subs, nil

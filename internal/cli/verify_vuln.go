@@ -620,7 +620,7 @@ func (a *app) signVSA(ctx context.Context, s *sign.Signer, in vsaInput) (*signed
 	t := in.target
 	name := t.arg
 	if !verify.IsDigest(name) && name != "-" {
-		name = filepath.Base(name)
+		name = utf8Name(filepath.Base(name))
 	}
 	uri := in.resourceURI
 	if uri == "" {
@@ -631,14 +631,14 @@ func (a *app) signVSA(ctx context.Context, s *sign.Signer, in vsaInput) (*signed
 		VerifierVersion: map[string]string{"hallmark": buildVersion().Version},
 		TimeVerified:    time.Now(),
 		ResourceURI:     uri,
-		Policy:          in.policy,
+		Policy:          attest.ResourceRef{URI: utf8Name(in.policy.URI), Digest: in.policy.Digest},
 		Passed:          in.passed,
 		VerifiedLevels:  in.levels,
 	}
 	rep := &vsaReport{Artifact: t.arg, PolicyURI: in.policy.URI, PolicyDigest: "sha256:" + in.policy.Digest["sha256"], EffectivePolicy: in.effective, Inputs: []string{}}
 	for _, b := range in.inputs {
 		h := sha256.Sum256(b.Raw)
-		sum.Inputs = append(sum.Inputs, attest.ResourceRef{URI: b.Origin, Digest: map[string]string{"sha256": hex.EncodeToString(h[:])}})
+		sum.Inputs = append(sum.Inputs, attest.ResourceRef{URI: utf8Name(b.Origin), Digest: map[string]string{"sha256": hex.EncodeToString(h[:])}})
 		rep.Inputs = append(rep.Inputs, b.Origin)
 	}
 	pred, err := sum.Predicate()
