@@ -92,3 +92,20 @@ func TestSignalScanAttest(t *testing.T) {
 			ready: signalled(arrived)}, sig)
 	})
 }
+
+// TestSignalPolicyKeyFIFO: --policy-key <(command) whose command never
+// writes stops on the first signal (it waited through it, until a second
+// one killed the process).
+func TestSignalPolicyKeyFIFO(t *testing.T) {
+	fxDir := fixtures(t)
+	fx := newSigFixture(t)
+	args := []string{"verify", "--trusted-root", filepath.Join(fxDir, sigtest.FileTrustedRoot), "--policy", "policy.yaml",
+		"--policy-bundle", filepath.Join(fxDir, "key-ecdsa-p256.sigstore.json"), "--policy-key", fx.fifo,
+		"--bundle", filepath.Join(fxDir, sigtest.FileAttestation), filepath.Join(fxDir, sigtest.FileArtifact)}
+	if err := os.WriteFile(filepath.Join(fx.dir, "policy.yaml"), []byte(signalPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eachSignal(t, func(t *testing.T, sig syscall.Signal) {
+		interruptAndCheck(t, hostileRun{dir: fx.dir, args: args, ready: blockedIn("wait_for_partner")}, sig)
+	})
+}

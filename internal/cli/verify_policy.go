@@ -298,7 +298,12 @@ func (a *app) verifyPolicyBundle(ctx context.Context, o *verifyOptions, data []b
 	pf := &o.policy
 	vp := verify.Policy{}
 	if pf.key != "" {
-		pub, err := readKey(pf.key)
+		// Read with ctx: --policy-key <(command) waits on a pipe.
+		data, err := ctxio.ReadFile(ctx, pf.key, maxKeyFile)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("--policy-key: reading key: %w", err), "check the path given to --policy-key: a PEM public key file")
+		}
+		pub, err := parseKey(pf.key, data)
 		if err != nil {
 			return nil, err
 		}
