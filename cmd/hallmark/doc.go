@@ -227,6 +227,10 @@ It is signed keyless or with --vsa-key FILE and sign's service flags (with
 --offline: --vsa-key FILE --tlog-upload=false --timestamp=false), and
 verifies with --type vsa. With --policy, the summary is of the policy run
 (see Policy files).
+An OUT that is one of the run's
+inputs (a bundle, the artifact, a key, a --vex file), or in a directory
+that does not exist, is exit 2 before anything is verified or signed; so is
+such a scan --attest --bundle OUT or policy init --output-file FILE.
 
 # Policy files
 
@@ -300,7 +304,9 @@ actual, and the bundles refused; --output json prints {"schemaVersion",
 "policy", "passed", "rules": [{"rule", "artifact", "predicateType",
 "expected", "actual", "passed", "position", "bundles"}], "artifacts",
 "attestations", "refused"}. Exit 3 when any rule fails; a bad policy is exit
-2 with each problem at FILE:LINE:COLUMN. --policy replaces verify's policy
+2 with each problem at FILE:LINE:COLUMN (the first 50, then how many more).
+The text report lists the first 50 failed rules, each expected and actual
+cut at 1000 bytes; --output json has every rule whole. --policy replaces verify's policy
 flags (--repo, --certificate-identity, --key, --type, ...): with it, verify
 reads only the --policy flags, --bundle and --bundle-dir, the trust flags,
 --vsa with its signing flags and the output flags, and refuses any other
@@ -489,7 +495,9 @@ without --repo, and --update-lock accepts each change found; a version
 without provenance beside one with it is listed, not drift), homebrew-core
 and homebrew (by formula) and plain verifies (by file name). The file is written once per
 call, atomically; a damaged one is exit 2 naming its line and is never
-rewritten.
+rewritten. Runs writing one lock file at the same time take turns (an
+advisory lock on its directory, waited on for at most 5 s), so none drops
+another's entries.
 
 	hallmark verify --preset pypi --lock hallmark.lock DIST
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -94,6 +95,12 @@ func (a *app) runPolicyInit(ctx context.Context, o *policyInitOptions) error {
 	if o.outFile != "" {
 		if err := atomicfile.CheckTarget(o.outFile); err != nil {
 			return usageError(fmt.Errorf("--output-file: %w", err), "name a new or regular file with --output-file FILE")
+		}
+		if err := checkOutputDir("--output-file", o.outFile); err != nil {
+			return err
+		}
+		if err := refuseInputAsOutput("--output-file", o.outFile, append(inputsOf(o.from), o.trust.trustedRoot...)...); err != nil {
+			return err
 		}
 	}
 	rep := policyInitReport{SchemaVersion: "1", Learned: []string{}, Skipped: []policyInitSkipped{}}
@@ -246,7 +253,11 @@ func initPolicy(obs []*observed, from []string) []byte {
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# A starting policy written by 'hallmark policy init' from %d attestations\n", len(obs))
-	w("# (%s).\n", strings.Join(from, ", "))
+	names := make([]string, len(from))
+	for i, f := range from {
+		names[i] = termtext.Line(f) // a newline in a name would end the comment
+	}
+	w("# (%s).\n", strings.Join(names, ", "))
 	w("# It pins exactly what those bundles show. REVIEW every entry marked REVIEW:\n")
 	w("# widen what must change between releases (tags, file names), and keep\n")
 	w("# what must not (issuers, repositories, workflows). Check it with\n")
@@ -496,9 +507,11 @@ func fnQuote(s string) string {
 		switch r {
 		case '*', '?', '[':
 			b.WriteString("[" + string(r) + "]")
-		case ' ':
-			b.WriteString("?") // names with spaces cannot be one word
 		default:
+			if unicode.IsSpace(r) {
+				b.WriteString("?") // a rule is split into words at any space
+				continue
+			}
 			b.WriteRune(r)
 		}
 	}

@@ -90,6 +90,14 @@ func (a *app) prepareScanAttest(ctx context.Context, cmd *cobra.Command, o *scan
 	if err := checkBundleTarget(plan.bundlePath); err != nil {
 		return nil, err
 	}
+	inputs := inputsOf(args, o.att.keyPath, o.ignoreFile, o.attestation, o.subject, at.sign.signingConfig)
+	inputs = append(append(inputs, o.vexFiles...), o.att.trust.trustedRoot...)
+	if err := checkOutputDir("--bundle", plan.bundlePath); err != nil {
+		return nil, err
+	}
+	if err := refuseInputAsOutput("--bundle", plan.bundlePath, inputs...); err != nil {
+		return nil, err
+	}
 	at.sign.keyPath, at.sign.trust = o.att.keyPath, o.att.trust
 	// --key signs; it verifies nothing.
 	o.att.keyPath = ""
@@ -170,6 +178,7 @@ func scanSubjects(ctx context.Context, o *scanOptions, res *scan.Result) ([]*int
 		if err != nil {
 			return nil, fmt.Errorf("hashing %s: %w", termtext.Quote(f), err)
 		}
+		rd.Name = utf8Name(rd.GetName()) // a statement's strings are UTF-8
 		subs[i] = rd
 	}
 	return subs, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/oidc"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
@@ -157,7 +158,13 @@ func (a *app) newSigner(ctx context.Context, o *signFlags) (*sign.Signer, string
 // every service needed.
 func (a *app) signingConfig(ctx context.Context, o *signFlags, keyMode bool) (*root.SigningConfig, error) {
 	if o.signingConfig != "" {
-		sc, err := root.NewSigningConfigFromPath(o.signingConfig)
+		// Bounded and with ctx: --signing-config /dev/zero was read until
+		// memory ran out, a named pipe waited through Ctrl-C.
+		data, err := ctxio.ReadFile(ctx, o.signingConfig, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("reading signing config %s: %w", o.signingConfig, err)
+		}
+		sc, err := root.NewSigningConfigFromJSON(data)
 		if err != nil {
 			return nil, fmt.Errorf("reading signing config %s: %w", o.signingConfig, err)
 		}

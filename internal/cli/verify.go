@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/keys"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/pkg/ecosystem/github"
@@ -441,10 +442,19 @@ func (o *verifyOptions) jobs(args []string, stdin io.Reader) ([]verify.Job, erro
 }
 
 func readKey(path string) (any, error) {
-	data, err := os.ReadFile(path)
+	data, err := ctxio.ReadFile(context.Background(), path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
+	return parseKey(path, data)
+}
+
+// maxKeyFile bounds the read of a public key file: a PEM key is a few kB,
+// and --key /dev/zero must not be read until memory runs out.
+const maxKeyFile = 1 << 20
+
+// parseKey parses the PEM public key read from path.
+func parseKey(path string, data []byte) (any, error) {
 	if block, _ := pem.Decode(data); block != nil && strings.Contains(block.Type, "CERTIFICATE") {
 		return nil, withHint(fmt.Errorf("key %s is a certificate (PEM %q), not a public key", path, block.Type),
 			"--key takes a PEM public key (-----BEGIN PUBLIC KEY-----); a certificate-signed bundle is verified with --certificate-identity and --certificate-oidc-issuer")

@@ -13,12 +13,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 	"github.com/hallmark-dev/hallmark/internal/source"
 	"github.com/hallmark-dev/hallmark/internal/termtext"
 	"github.com/hallmark-dev/hallmark/internal/trust"
@@ -296,7 +298,12 @@ func (a *app) verifyPolicyBundle(ctx context.Context, o *verifyOptions, data []b
 	pf := &o.policy
 	vp := verify.Policy{}
 	if pf.key != "" {
-		pub, err := readKey(pf.key)
+		// Read with ctx: --policy-key <(command) waits on a pipe.
+		data, err := ctxio.ReadFile(ctx, pf.key, maxKeyFile)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("--policy-key: reading key: %w", err), "check the path given to --policy-key: a PEM public key file")
+		}
+		pub, err := parseKey(pf.key, data)
 		if err != nil {
 			return nil, err
 		}
@@ -380,6 +387,15 @@ func (a *app) policyRoots(ctx context.Context, o *verifyOptions, pol *policy.Pol
 		}
 	}
 	if len(files) > 0 {
+		// Regular files only: trust.LoadFiles would wait on a named pipe
+		// for a writer, through Ctrl-C, and read a device without end.
+		for _, f := range files {
+			fh, err := ctxio.OpenRegular(f)
+			if err != nil {
+				return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
+			}
+			_ = fh.Close()
+		}
 		rs, err := trust.LoadFiles(files)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
@@ -462,19 +478,31 @@ func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*sourc
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
 	var wg sync.WaitGroup
+jobs:
 	for i, j := range jobs {
 		if j.art == nil {
 			errs[i] = &verify.RejectedError{Cause: verify.CauseArtifact, Reason: "a message signature over none of the artifacts given"}
 			continue
 		}
+		// Ctrl-C: start no more verifications (thousands may be queued).
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break jobs
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				return
+			}
 			j.b.Exclusive(func(sb *bundle.Bundle) { results[i], errs[i] = vs.Verify(ctx, sb, j.art()) })
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err // before the results: some were never made
+	}
 	var ok []*verify.Result
 	var refused []verify.Refusal
 	for i, err := range errs {
@@ -488,9 +516,6 @@ func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*sourc
 			return nil, nil, err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	return ok, refused, nil
 }
 
@@ -499,6 +524,28 @@ func coversAny(c *verify.Coverage, ds []verify.Digest) bool {
 		return false
 	}
 	return slices.ContainsFunc(ds, c.Covers)
+}
+
+// maxFailuresShown is how many failed rules the text report lists, and
+// maxShown how many bytes of a rule's expected or actual: a policy of
+// thousands of steps, or a threshold of thousands of signers, would
+// otherwise print megabytes; -o json has everything.
+const (
+	maxFailuresShown = 50
+	maxShown         = 1000
+)
+
+// shownPart is s, or its first maxShown bytes (at a rune boundary) and how
+// many more there are.
+func shownPart(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
 }
 
 // reportPolicy prints the outcome: on success one OK line per artifact
@@ -533,6 +580,10 @@ func (a *app) reportPolicy(r *policyVerifyReport) error {
 	}
 	failed := r.Failed()
 	a.errorf("policy %s rejected: %d of %d rules failed", q(r.Policy), len(failed), len(r.Outcomes))
+	more := 0
+	if len(failed) > maxFailuresShown && a.output == "text" {
+		failed, more = failed[:maxFailuresShown], len(failed)-maxFailuresShown
+	}
 	for _, o := range failed {
 		where := ""
 		if o.Pos.Line > 0 {
@@ -542,8 +593,11 @@ func (a *app) reportPolicy(r *policyVerifyReport) error {
 			where = " for " + o.Artifact + where
 		}
 		fmt.Fprintf(a.stdio.Err, "hallmark:   %s%s\n", termtext.Line(o.Rule), termtext.Line(where))
-		fmt.Fprintf(a.stdio.Err, "hallmark:     expected %s\n", termtext.Line(o.Expected))
-		fmt.Fprintf(a.stdio.Err, "hallmark:     actual   %s\n", termtext.Line(o.Actual))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     expected %s\n", termtext.Line(shownPart(o.Expected)))
+		fmt.Fprintf(a.stdio.Err, "hallmark:     actual   %s\n", termtext.Line(shownPart(o.Actual)))
+	}
+	if more > 0 {
+		fmt.Fprintf(a.stdio.Err, "hallmark:   and %d more failed rules ('-o json' lists every rule)\n", more)
 	}
 	for _, rf := range r.Refused {
 		fmt.Fprintf(a.stdio.Err, "hallmark:   refused %s: %s\n", q(rf.Bundle), termtext.Line(rf.Error.Message))

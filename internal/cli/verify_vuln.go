@@ -281,7 +281,7 @@ func (a *app) checkGate(ctx context.Context, cmd *cobra.Command, o *verifyOption
 		for _, p := range g.vexFiles {
 			data, err := extract.ReadFile(ctx, p, extract.DefaultMaxFileSize)
 			if err != nil {
-				return nil, fmt.Errorf("reading VEX document: %w", err)
+				return nil, withHint(fmt.Errorf("--vex: reading VEX document: %w", err), "check the path given to --vex: a regular file of OpenVEX JSON")
 			}
 			doc, err := scan.ParseVEX(p, data)
 			if err != nil {
@@ -330,6 +330,19 @@ func (a *app) checkVSA(ctx context.Context, cmd *cobra.Command, o *verifyOptions
 	}
 	if err := atomicfile.CheckTarget(g.vsaPath); err != nil {
 		return nil, usageError(fmt.Errorf("--vsa: %w", err), "name a new or regular file with --vsa OUT")
+	}
+	inputs := inputsOf(args, o.keyPath, o.policy.path, o.policy.bundle, o.policy.key, g.vsaSign.keyPath, g.vsaSign.signingConfig)
+	inputs = append(append(append(inputs, o.sources.bundles...), g.vexFiles...), o.trust.trustedRoot...)
+	if len(o.sources.bundles) == 0 && o.sources.bundleDir == "" {
+		for _, arg := range args {
+			inputs = append(inputs, arg+".sigstore.json") // the default bundle
+		}
+	}
+	if err := checkOutputDir("--vsa", g.vsaPath); err != nil {
+		return nil, err
+	}
+	if err := refuseInputAsOutput("--vsa", g.vsaPath, inputs...); err != nil {
+		return nil, err
 	}
 	g.vsaSign.trust = o.trust
 	s, _, err := a.newSigner(ctx, &g.vsaSign)
@@ -607,7 +620,7 @@ func (a *app) signVSA(ctx context.Context, s *sign.Signer, in vsaInput) (*signed
 	t := in.target
 	name := t.arg
 	if !verify.IsDigest(name) && name != "-" {
-		name = filepath.Base(name)
+		name = utf8Name(filepath.Base(name))
 	}
 	uri := in.resourceURI
 	if uri == "" {
@@ -618,14 +631,14 @@ func (a *app) signVSA(ctx context.Context, s *sign.Signer, in vsaInput) (*signed
 		VerifierVersion: map[string]string{"hallmark": buildVersion().Version},
 		TimeVerified:    time.Now(),
 		ResourceURI:     uri,
-		Policy:          in.policy,
+		Policy:          attest.ResourceRef{URI: utf8Name(in.policy.URI), Digest: in.policy.Digest},
 		Passed:          in.passed,
 		VerifiedLevels:  in.levels,
 	}
 	rep := &vsaReport{Artifact: t.arg, PolicyURI: in.policy.URI, PolicyDigest: "sha256:" + in.policy.Digest["sha256"], EffectivePolicy: in.effective, Inputs: []string{}}
 	for _, b := range in.inputs {
 		h := sha256.Sum256(b.Raw)
-		sum.Inputs = append(sum.Inputs, attest.ResourceRef{URI: b.Origin, Digest: map[string]string{"sha256": hex.EncodeToString(h[:])}})
+		sum.Inputs = append(sum.Inputs, attest.ResourceRef{URI: utf8Name(b.Origin), Digest: map[string]string{"sha256": hex.EncodeToString(h[:])}})
 		rep.Inputs = append(rep.Inputs, b.Origin)
 	}
 	pred, err := sum.Predicate()

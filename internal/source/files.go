@@ -126,6 +126,12 @@ var limits = struct{ line, file int64 }{MaxLineSize, MaxFileSize}
 func Read(ctx context.Context, name string, r io.Reader) ([]*Bundle, error) {
 	maxLine, maxFile := limits.line, limits.file
 	br := bufio.NewReaderSize(ctxio.Reader(ctx, io.LimitReader(r, maxFile+1)), 64<<10)
+	if head, bad := notJSON(br); bad {
+		// /dev/zero, a binary file without newlines: no bundle nor JSONL
+		// of bundles, said at once instead of after maxLine bytes.
+		_, err := NewBundle(name, head)
+		return nil, &FileError{Path: name, Err: err}
+	}
 	var (
 		out   []*Bundle
 		lineN int
@@ -201,6 +207,18 @@ func Read(ctx context.Context, name string, r io.Reader) ([]*Bundle, error) {
 		out[0].Origin = name // one bundle is named by its file, on one line or many
 	}
 	return out, nil
+}
+
+// notJSON peeks at the start of br (without consuming it) and reports
+// whether its first byte after blanks can start no JSON value at all, with
+// a few bytes from there for the message.
+func notJSON(br *bufio.Reader) ([]byte, bool) {
+	buf, _ := br.Peek(br.Size())
+	t := bytes.TrimLeft(buf, " \t\r\n")
+	if len(t) == 0 || bytes.IndexByte([]byte(`{["-0123456789tfn`), t[0]) >= 0 {
+		return nil, false
+	}
+	return bytes.Clone(t[:min(len(t), 64)]), true
 }
 
 // ErrEmpty is the error for a bundle file with no bundle in it.

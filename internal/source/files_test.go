@@ -260,7 +260,7 @@ func TestReadTooLarge(t *testing.T) {
 		r    *repeatReader
 		line int
 	}{
-		{"long first line", &repeatReader{b: 'x', n: 1 << 40}, 1},
+		{"long first line", &repeatReader{b: '{', n: 1 << 40}, 1},
 		{"long third line", &repeatReader{prefix: []byte(string(msg) + "\n\n"), b: '{', n: 1 << 40}, 3},
 		{"long pretty bundle", &repeatReader{prefix: []byte("{\n"), b: ' ', n: 1 << 40}, 0},
 		{"file over its cap", &repeatReader{prefix: bytes.Repeat(append(msg, '\n'), 10)}, 0},
@@ -273,6 +273,30 @@ func TestReadTooLarge(t *testing.T) {
 		}
 		if fe.Line != c.line {
 			t.Errorf("%s: line %d, want %d", c.name, fe.Line, c.line)
+		}
+	}
+}
+
+// TestReadNotJSONAtOnce: a stream whose first byte can start no JSON
+// value (/dev/zero, a binary file without newlines) is refused as a
+// malformed bundle after one buffer, not read up to the line limit.
+func TestReadNotJSONAtOnce(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		r    *repeatReader
+	}{
+		{"zeros", &repeatReader{b: 0, n: 1 << 40}},
+		{"blank lines then binary", &repeatReader{prefix: []byte("\n\n  \n"), b: 0xd1, n: 1 << 40}},
+		{"text", &repeatReader{b: 'x', n: 1 << 40}},
+	} {
+		before := c.r.n
+		_, err := source.Read(context.Background(), "zero", c.r)
+		var fe *source.FileError
+		if !errors.As(err, &fe) || !verify.IsRejected(err) || !strings.Contains(err.Error(), "malformed bundle: not valid JSON") {
+			t.Errorf("%s: err = %v, want a FileError of a malformed bundle", c.name, err)
+		}
+		if read := before - c.r.n; read > 1<<20 {
+			t.Errorf("%s: read %d bytes before refusing it", c.name, read)
 		}
 	}
 }

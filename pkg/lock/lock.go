@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -502,6 +503,11 @@ func (l *Lock) Save() (bool, error) {
 	if mapsEqual(l.base, l.cur) {
 		return false, nil
 	}
+	unlock, err := lockDir(filepath.Dir(l.path))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	now, exists, err := readFile(l.path)
 	if err != nil {
 		return false, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -200,5 +201,18 @@ func (p *celProgram) eval(ctx context.Context, in map[string]any) (bool, string)
 		}
 		return false, "false"
 	}
-	return false, fmt.Sprintf("not a bool: %v", out.Value())
+	return false, "not a bool: " + shorten(fmt.Sprint(out.Value()), 200)
+}
+
+// shorten cuts s to about n bytes (at a rune boundary), saying how much
+// was left out.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
 }

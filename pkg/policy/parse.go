@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
@@ -24,6 +25,10 @@ import (
 
 // MaxSize is the largest policy file Parse accepts.
 const MaxSize = 1 << 20
+
+// MaxProblems is how many problems of one policy file Parse reports: the
+// first ones in file order, then one more saying how many were left out.
+const MaxProblems = 50
 
 // Load reads and parses the policy file at path (relative paths in it are
 // resolved against its directory). The error is an Errors (wrapping
@@ -68,7 +73,11 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	empty := Errors{{File: o.File, Line: 1, Column: 1, Msg: "the policy file is empty"}}
 	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF { // nothing but blanks and comments
+			return nil, empty
+		}
 		return nil, Errors{yamlError(o.File, err)}
 	}
 	var extra yaml.Node
@@ -76,9 +85,12 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 		return nil, Errors{{File: o.File, Line: extra.Line, Column: extra.Column, Msg: "a policy file holds one YAML document"}}
 	}
 	if len(doc.Content) != 1 {
-		return nil, Errors{{File: o.File, Line: 1, Column: 1, Msg: "the policy file is empty"}}
+		return nil, empty
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+		return nil, empty // "---" alone
+	}
 	if !d.noAliases(root, 0) {
 		return nil, d.errs
 	}
@@ -97,6 +109,11 @@ func Parse(ctx context.Context, data []byte, o Options) (*Policy, error) {
 			}
 			return a.Column - b.Column
 		})
+		if n := len(d.errs); n > MaxProblems {
+			next := d.errs[MaxProblems]
+			d.errs = append(d.errs[:MaxProblems:MaxProblems], &Error{File: o.File, Line: next.Line, Column: next.Column,
+				Msg: fmt.Sprintf("and %d more problems from here on (fix the ones above first)", n-MaxProblems)})
+		}
 		return nil, d.errs
 	}
 	return p, nil
@@ -167,7 +184,7 @@ func (d *decoder) fields(n *yaml.Node, field string, handlers map[string]func(v 
 		case k.Kind != yaml.ScalarNode:
 			d.errorf(k, field, "a key must be a plain string")
 		case !ok:
-			d.errorf(k, field, "unknown field %q (known: %s)", k.Value, strings.Join(sortedKeys(handlers), ", "))
+			d.errorf(k, field, "unknown field %s (known: %s)", quoteShort(k.Value), strings.Join(sortedKeys(handlers), ", "))
 		case seen[k.Value]:
 			d.errorf(k, field, "field %q given twice", k.Value)
 		default:
@@ -203,7 +220,7 @@ func kind(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing (null)"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return quoteShort(n.Value)
 	}
 	return "something else"
 }
@@ -300,7 +317,7 @@ func (d *decoder) signers(n *yaml.Node, field string, p *Policy) {
 		f := field + "." + k.Value
 		switch {
 		case !signerName().MatchString(k.Value):
-			d.errorf(k, field, "signer name %q must be letters, digits, '.', '_' or '-'", k.Value)
+			d.errorf(k, field, "signer name %s must be letters, digits, '.', '_' or '-'", quoteShort(k.Value))
 			continue
 		case p.signers[k.Value] != nil:
 			d.errorf(k, field, "signer %q defined twice", k.Value)
@@ -820,4 +837,18 @@ func isProvenance(t string) bool {
 // that never reads a policy file does not pay for its patterns at start-up.
 func lazyRegexp(expr string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// quoteShort quotes v, or only its start when it is long: a message never
+// echoes a whole line of a file that is no policy.
+func quoteShort(v string) string {
+	const max = 40
+	if len(v) <= max {
+		return fmt.Sprintf("%q", v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q... (%d bytes)", v[:cut], len(v))
 }

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate field", okHead + "version: 1\nsteps: []\n", 6, 1, "", `field "version" given twice`},
 		{"missing key file", "version: 1\nsigners:\n  k:\n    key: nope.pub\nartifacts:\n  - name: '*'\n    attestations: [{predicateType: signature, signers: [k]}]\n",
 			4, 10, "signers.k.key", "no such file"},
+		{"empty file", "", 1, 1, "", "the policy file is empty"},
+		{"only comments and blank lines", "# a policy\n\n   \n# to come\n", 1, 1, "", "the policy file is empty"},
+		{"only a document marker", "---\n", 1, 1, "", "the policy file is empty"},
 		{"link step with a signature type", okHead + "steps:\n  - name: build\n    signers: [alice]\n    predicateType: signature\n", 9, 20, "steps[0].predicateType", "not a plain signature"},
 	}
 	for _, tt := range tests {
@@ -86,6 +90,46 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("message %q does not name the file", err)
 			}
 		})
+	}
+}
+
+// TestParseEchoesLittle: a problem quotes at most the start of a long
+// value (a policy file of one 1 MiB line, or /etc/passwd, is one scalar),
+// and a file of thousands of problems reports the first ones, then how
+// many more there are.
+func TestParseEchoesLittle(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	_, err := policy.Parse(context.Background(), []byte(long), policy.Options{File: "p.yaml"})
+	var pe *policy.Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "expected a mapping") {
+		t.Fatalf("got %v", err)
+	}
+	if len(pe.Msg) > 200 || !strings.Contains(pe.Msg, `"xxxx`) || !strings.Contains(pe.Msg, "100000 bytes") {
+		t.Errorf("message of %d bytes: %.300q", len(pe.Msg), pe.Msg)
+	}
+
+	var b strings.Builder
+	b.WriteString("version: 1\n")
+	for i := range 10_000 {
+		fmt.Fprintf(&b, "k%d: 1\n", i)
+	}
+	_, err = policy.Parse(context.Background(), []byte(b.String()), policy.Options{File: "p.yaml"})
+	var es policy.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %v", err)
+	}
+	if len(es) != policy.MaxProblems+1 {
+		t.Fatalf("%d problems reported, want %d and a last one saying how many more", len(es), policy.MaxProblems+1)
+	}
+	if first := es[0]; first.Line != 2 || !strings.Contains(first.Msg, `unknown field "k0"`) {
+		t.Errorf("first problem %v", first)
+	}
+	last := es[len(es)-1]
+	if want := fmt.Sprintf("and %d more problems", 10_000-policy.MaxProblems); !strings.Contains(last.Msg, want) || last.Line != policy.MaxProblems+2 {
+		t.Errorf("last problem %v, want line %d saying %q", last, policy.MaxProblems+2, want)
+	}
+	if !errors.Is(err, policy.ErrPolicy) {
+		t.Errorf("%v is no ErrPolicy", err)
 	}
 }
 

@@ -475,3 +475,32 @@ artifacts:
 		t.Fatalf("got %+v", f)
 	}
 }
+
+// TestCELNotABoolShort: a rule that yields no bool (here the whole
+// predicate, 100 kB) fails, and its actual quotes only the start of what
+// it yielded: a signed document does not flood the report.
+func TestCELNotABoolShort(t *testing.T) {
+	c := getChain(t)
+	p := parse(t, `version: 1
+signers:
+  a: {issuer: https://accounts.example.com, san: alice@example.com}
+artifacts:
+  - name: "*"
+    attestations:
+      - predicateType: slsaprovenance1
+        signers: [a]
+        rules:
+          - name: whole
+            cel: predicate
+`)
+	prov := statement(t, sigtest.SLSAProvenanceV1, map[string][]byte{"app.pkg": c.pkg}, map[string]any{
+		"buildDefinition": map[string]any{"buildType": strings.Repeat("x", 100_000)}, "runDetails": map[string]any{"builder": map[string]any{"id": "y"}}})
+	rep := c.evaluate(t, p, map[string][]byte{"p": c.attest(t, prov, sigtest.Options{Identity: "alice@example.com", Issuer: exampleIssuer})})
+	f := rep.Failed()
+	if len(f) != 1 || f[0].Rule != "artifacts[0].attestations[0].rules.whole" || !strings.HasPrefix(f[0].Actual, "not a bool: ") {
+		t.Fatalf("got %+v", f)
+	}
+	if len(f[0].Actual) > 300 || !strings.Contains(f[0].Actual, "more bytes") {
+		t.Errorf("actual of %d bytes: %.400q", len(f[0].Actual), f[0].Actual)
+	}
+}

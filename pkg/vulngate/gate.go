@@ -206,11 +206,12 @@ func Evaluate(p Policy, now time.Time, art Artifact, atts []Attestation) *Decisi
 		d.refuse(ErrIncomplete, "incomplete", "the scan did not check everything: %s", strings.Join(newest.Report.Incomplete, "; "))
 	}
 	d.Findings = len(newest.Report.Findings)
+	vex := indexVEX(p.VEX)
 	for _, f := range newest.Report.Findings {
 		if !counts(f.Level, failOn) {
 			continue
 		}
-		if ref, ok := Covers(p.VEX, art, f); ok {
+		if ref, ok := vex.covers(art, f); ok {
 			d.Covered = append(d.Covered, Covered{Finding: f, VEX: ref})
 			continue
 		}

@@ -20,26 +20,72 @@ import (
 // one another cover nothing (fail closed, whatever their timestamps),
 // so a stale statement must be removed, not outvoted.
 func Covers(docs []*scan.VEXDocument, art Artifact, f Finding) (VEXRef, bool) {
-	var cover *VEXRef
-	ids := f.IDs()
-	for _, d := range docs {
+	return indexVEX(docs).covers(art, f)
+}
+
+// vexIndex finds the statements that name a vulnerability id without
+// reading every statement for every finding: a VEX document of a million
+// statements against a scan of thousands of findings costs one pass over
+// the statements, not one per finding.
+type vexIndex struct {
+	docs []*scan.VEXDocument
+	byID map[string][]stmtRef
+}
+
+// stmtRef is statement i of document doc.
+type stmtRef struct{ doc, i int }
+
+func indexVEX(docs []*scan.VEXDocument) *vexIndex {
+	x := &vexIndex{docs: docs, byID: map[string][]stmtRef{}}
+	for di, d := range docs {
 		if d == nil {
 			continue
 		}
 		for i, st := range d.Statements {
-			id, ok := namesOneOf(st.Vulnerability, ids)
-			if !ok || !productsCover(st.Products, art, f) {
-				continue
-			}
-			switch st.Status {
-			case "not_affected", "fixed":
-				if cover == nil {
-					cover = &VEXRef{Source: d.Source, Statement: i, ID: id, Status: st.Status, Justification: st.Justification}
+			v := st.Vulnerability
+			names := append([]string{v.Name, v.ID}, v.Aliases...)
+			for j, n := range names {
+				if n == "" || slices.Contains(names[:j], n) {
+					continue // a statement is listed once per id
 				}
-			default:
-				// affected, under_investigation: nothing covers f.
-				return VEXRef{}, false
+				x.byID[n] = append(x.byID[n], stmtRef{di, i})
 			}
+		}
+	}
+	return x
+}
+
+// covers is Covers over the indexed documents: the statements naming one
+// of f's ids, in document and statement order.
+func (x *vexIndex) covers(art Artifact, f Finding) (VEXRef, bool) {
+	ids := f.IDs()
+	var refs []stmtRef
+	for _, id := range ids {
+		refs = append(refs, x.byID[id]...)
+	}
+	slices.SortFunc(refs, func(a, b stmtRef) int {
+		if a.doc != b.doc {
+			return a.doc - b.doc
+		}
+		return a.i - b.i
+	})
+	refs = slices.Compact(refs)
+	var cover *VEXRef
+	for _, r := range refs {
+		d := x.docs[r.doc]
+		st := d.Statements[r.i]
+		id, ok := namesOneOf(st.Vulnerability, ids)
+		if !ok || !productsCover(st.Products, art, f) {
+			continue
+		}
+		switch st.Status {
+		case "not_affected", "fixed":
+			if cover == nil {
+				cover = &VEXRef{Source: d.Source, Statement: r.i, ID: id, Status: st.Status, Justification: st.Justification}
+			}
+		default:
+			// affected, under_investigation: nothing covers f.
+			return VEXRef{}, false
 		}
 	}
 	if cover == nil {
