@@ -429,6 +429,8 @@ func TestSignalVerify(t *testing.T) {
 		{"bundle FIFO", append(slices.Clone(key), "--bundle", fx.fifo, "a.txt"), blockedIn("wait_for_partner")},
 		{"artifact FIFO", append(slices.Clone(key), "--bundle", "a.txt.sigstore.json", fx.fifo), blockedIn("wait_for_partner")},
 		{"artifact endless", append(slices.Clone(key), "--bundle", "a.txt.sigstore.json", fx.giant), allOf(hasOpen(fx.giant), cpuBusy(300*time.Millisecond))},
+		{"trusted root FIFO", []string{"verify", "--trusted-root", fx.fifo, "--certificate-identity", "alice@example.com",
+			"--certificate-oidc-issuer", "https://issuer.example", "--bundle", "a.txt.sigstore.json", "a.txt"}, blockedIn("wait_for_partner")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -24,6 +24,10 @@ type trustFlags struct {
 	tufRoot     string
 	ghMirror    string
 	ghTUFRoot   string
+
+	// loaded are the roots read from the --trusted-root files, for what
+	// a verification summary says it trusted (not re-read: a FIFO reads once).
+	loaded []*trust.Root
 }
 
 func (t *trustFlags) bind(f *pflag.FlagSet) {
@@ -126,13 +130,14 @@ func (a *app) loadTrust(ctx context.Context, t *trustFlags) (*trust.Root, error)
 // each kept fresh through its TUF repository (or the --tuf-mirror one).
 func (a *app) loadTrusts(ctx context.Context, t *trustFlags) ([]*trust.Root, error) {
 	if files := t.rootFiles(); len(files) > 0 {
-		rs, err := trust.LoadFiles(files)
+		rs, err := trust.LoadFiles(ctx, files)
 		if err != nil {
 			return nil, withHint(err, "pass a trusted_root.json, or JSONL of roots one a line ('gh attestation trusted-root' output), with --trusted-root")
 		}
 		for _, r := range rs {
 			a.verbosef("trust root: %s %s", r.Source.Kind, termtext.Quote(r.Source.Path))
 		}
+		t.loaded = rs
 		return rs, nil
 	}
 	r, err := a.loadTrust(ctx, t)

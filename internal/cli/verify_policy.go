@@ -396,7 +396,7 @@ func (a *app) policyRoots(ctx context.Context, o *verifyOptions, pol *policy.Pol
 			}
 			_ = fh.Close()
 		}
-		rs, err := trust.LoadFiles(files)
+		rs, err := trust.LoadFiles(ctx, files)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("the policy's trust.roots: %w", err), "trust.roots names trusted_root.json files relative to the policy file")
 		}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -767,12 +766,8 @@ func effectivePolicy(o *verifyOptions, run *gateRun) (map[string]any, error) {
 		}
 	}
 	var roots []string
-	for _, f := range o.trust.trustedRoot {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("reading trusted root: %w", err)
-		}
-		h := sha256.Sum256(data)
+	for _, r := range o.trust.loaded {
+		h := sha256.Sum256(r.JSON)
 		roots = append(roots, "sha256:"+hex.EncodeToString(h[:]))
 	}
 	if roots != nil {

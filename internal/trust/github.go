@@ -18,6 +18,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
 // GitHub's own Sigstore instance (private repositories, release
@@ -152,10 +153,10 @@ const maxRootsFileSize = 64 << 20
 
 // LoadFiles reads trusted roots from files, each one trusted_root.json or
 // JSONL of several (gh attestation trusted-root's output, one root a line).
-func LoadFiles(paths []string) ([]*Root, error) {
+func LoadFiles(ctx context.Context, paths []string) ([]*Root, error) {
 	var out []*Root
 	for _, p := range paths {
-		rs, err := loadFileRoots(p)
+		rs, err := loadFileRoots(ctx, p)
 		if err != nil {
 			return nil, err
 		}
@@ -164,8 +165,8 @@ func LoadFiles(paths []string) ([]*Root, error) {
 	return out, nil
 }
 
-func loadFileRoots(path string) ([]*Root, error) {
-	data, err := readBounded(path, maxRootsFileSize)
+func loadFileRoots(ctx context.Context, path string) ([]*Root, error) {
+	data, err := ctxio.ReadFile(ctx, path, maxRootsFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading trusted root: %w", err)
 	}

@@ -185,7 +185,7 @@ func TestLoadFilesJSONL(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rs, err := trust.LoadFiles(c.paths)
+			rs, err := trust.LoadFiles(context.Background(), c.paths)
 			if c.want != "" {
 				if err == nil || !strings.Contains(err.Error(), c.want) {
 					t.Fatalf("err = %v, want %q", err, c.want)
@@ -229,7 +229,7 @@ func FuzzLoadFiles(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rs, err := trust.LoadFiles([]string{p})
+		rs, err := trust.LoadFiles(context.Background(), []string{p})
 		if err != nil {
 			if rs != nil {
 				t.Fatalf("roots %v with error %v", rs, err)

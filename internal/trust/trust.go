@@ -25,6 +25,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/atomicfile"
 	"github.com/hallmark-dev/hallmark/internal/ctxhttp"
+	"github.com/hallmark-dev/hallmark/internal/ctxio"
 )
 
 // Target names in the Sigstore TUF repository.
@@ -145,7 +146,7 @@ func DefaultCacheDir() (string, error) {
 // failed refresh to the cache.
 func Load(ctx context.Context, o Options) (*Root, error) {
 	if o.TrustedRootPath != "" {
-		return loadFile(o.TrustedRootPath)
+		return loadFile(ctx, o.TrustedRootPath)
 	}
 	if err := o.defaults(); err != nil {
 		return nil, err
@@ -177,8 +178,8 @@ func Load(ctx context.Context, o Options) (*Root, error) {
 	return Update(ctx, o)
 }
 
-func loadFile(path string) (*Root, error) {
-	data, err := os.ReadFile(path)
+func loadFile(ctx context.Context, path string) (*Root, error) {
+	data, err := ctxio.ReadFile(ctx, path, maxRootsFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading trusted root: %w", err)
 	}
