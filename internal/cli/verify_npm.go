@@ -205,8 +205,12 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, j := range jobs {
-		wg.Add(1)
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			<-sem
+			break // interrupted: start nothing more
+		}
+		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			results[i], errs[i] = verifyNPMJob(ctx, v, keys, packument, j)
@@ -383,8 +387,12 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 	for i, l := range locked {
 		j := &npmJob{arg: l.String(), pkg: l.Package, digest: l.Digest}
 		jobs[i] = j
-		wg.Add(1)
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			<-sem
+			break // interrupted: start nothing more
+		}
+		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			name := filepath.FromSlash(l.FileName())
