@@ -75,7 +75,7 @@ type imageTarget struct {
 // runVerifyPolicyOCI is verify --policy over oci:// images, once the
 // policy and its verifiers are ready.
 func (a *app) runVerifyPolicyOCI(ctx context.Context, o *verifyOptions, pol *policy.Policy, vs *policy.Verifiers, args []string) error {
-	local, err := readLocalBundles(ctx, &o.sources)
+	local, err := readBundleFiles(ctx, o.sources.bundles, o.sources.bundleDir)
 	if err != nil {
 		return err
 	}
@@ -331,12 +331,13 @@ func verifyLegacyLayer(ctx context.Context, vs *policy.Verifiers, im *imageTarge
 	return res, nil
 }
 
-// readLocalBundles reads --bundle (repeatable, JSONL counts as many) and
-// --bundle-dir, which add to an image's registry bundles.
-func readLocalBundles(ctx context.Context, s *sourceOptions) ([]*source.Bundle, error) {
+// readBundleFiles reads the --bundle files (a JSONL file counts as many;
+// each file once) and the --bundle-dir directory when one is set: a policy's
+// bundles, or what adds to an image's registry bundles.
+func readBundleFiles(ctx context.Context, files []string, dir string) ([]*source.Bundle, error) {
 	var out []*source.Bundle
 	read := map[string]bool{}
-	for _, p := range s.bundles {
+	for _, p := range files {
 		if read[p] {
 			continue
 		}
@@ -347,8 +348,8 @@ func readLocalBundles(ctx context.Context, s *sourceOptions) ([]*source.Bundle, 
 		}
 		out = append(out, bs...)
 	}
-	if s.bundleDir != "" {
-		bs, err := source.ReadDir(ctx, s.bundleDir)
+	if dir != "" {
+		bs, err := source.ReadDir(ctx, dir)
 		if err != nil {
 			return nil, bundleSourceError(err, "--bundle-dir")
 		}

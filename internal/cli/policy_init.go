@@ -375,7 +375,7 @@ func initPolicy(obs []*observed, from []string) []byte {
 			w("    signers: %s\n", yq(fmt.Sprintf("1 of [%s]", st.signer)))
 			w("    materials:\n")
 			for _, m := range sortedMapKeys(st.link.materials) {
-				if from := products[m]; from != nil && sameDigests(from.link.products[m], st.link.materials[m]) {
+				if from := products[m]; from != nil && policy.SameDigest(from.link.products[m], st.link.materials[m]) {
 					w("      - %s\n", yq("MATCH "+fnQuote(m)+" WITH products FROM "+from.link.name))
 				} else {
 					w("      - %s\n", yq("ALLOW "+fnQuote(m)))
@@ -409,7 +409,7 @@ func chainSteps(obs []*observed) (steps, rest []*observed) {
 	}
 	feeds := func(a, b *observed) bool {
 		for n, d := range a.link.products {
-			if m, ok := b.link.materials[n]; ok && sameDigests(d, m) {
+			if m, ok := b.link.materials[n]; ok && policy.SameDigest(d, m) {
 				return true
 			}
 		}
@@ -464,19 +464,6 @@ func chainSteps(obs []*observed) (steps, rest []*observed) {
 var validStepName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func validName(s string) bool { return validStepName().MatchString(s) }
-
-func sameDigests(a, b map[string]string) bool {
-	common := false
-	for alg, v := range a {
-		if w, ok := b[alg]; ok {
-			if !strings.EqualFold(v, w) {
-				return false
-			}
-			common = true
-		}
-	}
-	return common
-}
 
 func sortedMapKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

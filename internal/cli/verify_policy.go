@@ -410,8 +410,6 @@ func (a *app) policyRoots(ctx context.Context, o *verifyOptions, pol *policy.Pol
 // file artifact that has one.
 func (a *app) policyBundles(ctx context.Context, o *verifyOptions, args []string) ([]*source.Bundle, error) {
 	s := &o.sources
-	var out []*source.Bundle
-	read := map[string]bool{}
 	files := s.bundles
 	if len(files) == 0 && s.bundleDir == "" {
 		for _, arg := range args {
@@ -422,23 +420,9 @@ func (a *app) policyBundles(ctx context.Context, o *verifyOptions, args []string
 			}
 		}
 	}
-	for _, p := range files {
-		if read[p] {
-			continue
-		}
-		read[p] = true
-		bs, err := source.ReadFile(ctx, p)
-		if err != nil {
-			return nil, bundleSourceError(err, "--bundle")
-		}
-		out = append(out, bs...)
-	}
-	if s.bundleDir != "" {
-		bs, err := source.ReadDir(ctx, s.bundleDir)
-		if err != nil {
-			return nil, bundleSourceError(err, "--bundle-dir")
-		}
-		out = append(out, bs...)
+	out, err := readBundleFiles(ctx, files, s.bundleDir)
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, usageError(errors.New("no bundle to check the policy against"), "pass the bundles with --bundle FILE (repeatable) or --bundle-dir DIR")

@@ -604,16 +604,17 @@ func sameArtifacts(a, b map[string]map[string]string) bool {
 	}
 	for k, da := range a {
 		db, ok := b[k]
-		if !ok || !sameDigest(da, db) {
+		if !ok || !SameDigest(da, db) {
 			return false
 		}
 	}
 	return true
 }
 
-// sameDigest reports whether two digest sets agree: at least one
-// algorithm in common and no common algorithm that differs.
-func sameDigest(a, b map[string]string) bool {
+// SameDigest reports whether two in-toto digest sets (algorithm to hex)
+// name the same content: at least one algorithm in common and no common
+// algorithm whose values differ (compared without regard to case).
+func SameDigest(a, b map[string]string) bool {
 	common := false
 	for alg, v := range a {
 		if w, ok := b[alg]; ok {
@@ -703,7 +704,7 @@ func (e *evaluation) artifactRules(s *Step, kind string, rules []*ArtifactRule, 
 				case !found:
 					problems = append(problems, fmt.Sprintf("%q is not among the %s of %q (%s)", n, r.With, r.From, names(theirs)))
 					return false
-				case !sameDigest(own[n], d):
+				case !SameDigest(own[n], d):
 					problems = append(problems, fmt.Sprintf("%q is %s here but %s in the %s of %q", n, firstDigest(own[n]), firstDigest(d), r.With, r.From))
 					return false
 				}
