@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -50,7 +51,6 @@ func (o *verifyOptions) modeFacts(cmd *cobra.Command, args []string) modeFacts {
 		imagesErr: imagesErr,
 		fromOCI:   o.oci.bundleFromOCI,
 		imageOnly: o.oci.onlyForImages(),
-		searched:  o.cosign.signaturePath == "" && o.sources.searched(len(args)),
 	}
 	if o.npm.set() {
 		f.npmFlag = firstSetNPMFlag(&o.npm)
@@ -64,6 +64,16 @@ func (o *verifyOptions) modeFacts(cmd *cobra.Command, args []string) modeFacts {
 		default:
 			f.pypiFlag = "publisher-issuer"
 		}
+	}
+	// Whether one --bundle holds several bundles is read from the file:
+	// only when no other mode takes the run (a --policy run reads its
+	// bundles itself), and with the run's context.
+	if !f.policy && !f.gate && f.preset == "" && f.npmFlag == "" && f.pypiFlag == "" && !f.images && !f.fromOCI {
+		ctx := cmd.Context()
+		if ctx == nil {
+			ctx = context.Background() // a command not run by Execute (tests)
+		}
+		f.searched = o.cosign.signaturePath == "" && o.sources.searched(ctx, len(args))
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,7 +35,7 @@ func TestOneBundleParsedOnce(t *testing.T) {
 
 	var o verifyOptions
 	o.sources.bundles = []string{single}
-	if o.sources.searched(1) {
+	if o.sources.searched(context.Background(), 1) {
 		t.Fatal("one bundle in one --bundle for one artifact is searched, want the one-bundle path")
 	}
 	o.bundlePath = single
@@ -51,7 +52,7 @@ func TestOneBundleParsedOnce(t *testing.T) {
 
 	var several verifyOptions
 	several.sources.bundles = []string{jsonl}
-	if !several.sources.searched(1) {
+	if !several.sources.searched(context.Background(), 1) {
 		t.Fatal("two bundles in one --bundle are not searched")
 	}
 	if several.sources.single != nil {

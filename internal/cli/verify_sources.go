@@ -64,7 +64,7 @@ func (s *sourceOptions) ownerFlag(cmd *cobra.Command) string {
 // --bundle, --bundle-dir, --from, several artifacts with one --bundle, or
 // one --bundle holding several bundles (JSONL). A FIFO or unreadable
 // --bundle keeps the one-bundle path, which reads it once and explains.
-func (s *sourceOptions) searched(nArgs int) bool {
+func (s *sourceOptions) searched(ctx context.Context, nArgs int) bool {
 	switch {
 	case s.bundleDir != "" || s.from != "" || len(s.bundles) > 1:
 		return true
@@ -75,7 +75,7 @@ func (s *sourceOptions) searched(nArgs int) bool {
 		if err != nil || !st.Mode().IsRegular() {
 			return false
 		}
-		bs, err := source.ReadFile(context.Background(), s.bundles[0])
+		bs, err := source.ReadFile(ctx, s.bundles[0])
 		var fe *source.FileError
 		if errors.As(err, &fe) {
 			return fe.Line > 0 // JSONL with a bad line

@@ -138,6 +138,11 @@ func Read(ctx context.Context, name string, r io.Reader) ([]*Bundle, error) {
 		total int64
 	)
 	for {
+		if err := ctx.Err(); err != nil {
+			// Lines already buffered are not read again: parsing them is
+			// the long part of a big JSONL file.
+			return nil, &FileError{Path: name, Err: err}
+		}
 		line, err := readLine(br, maxLine)
 		if err != nil && !errors.Is(err, io.EOF) {
 			if errors.Is(err, ErrTooLarge) {
