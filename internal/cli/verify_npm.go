@@ -358,6 +358,29 @@ func npmSingleJob(ctx context.Context, n *npmOptions, arg string) ([]*npmJob, er
 	return []*npmJob{j}, nil
 }
 
+// parseLockfile is npm.ParseLockfile given up when ctx ends: decoding a
+// lockfile of 100,000 packages is one call that takes seconds under -race,
+// and a signal must end the run within a second (the abandoned decode ends
+// with the process).
+func parseLockfile(ctx context.Context, data []byte) ([]npm.Locked, []npm.Skipped, error) {
+	type parsed struct {
+		locked  []npm.Locked
+		skipped []npm.Skipped
+		err     error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		l, s, err := npm.ParseLockfile(data)
+		done <- parsed{l, s, err}
+	}()
+	select {
+	case p := <-done:
+		return p.locked, p.skipped, p.err
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
 // npmLockfileJobs reads the lockfile and each package's document from
 // --attestations-dir; a missing document is a package without provenance.
 func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipped, error) {
@@ -365,7 +388,10 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading --lockfile: %w", err)
 	}
-	locked, skipped, err := npm.ParseLockfile(data)
+	locked, skipped, err := parseLockfile(ctx, data)
+	if errors.Is(err, context.Canceled) {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, usageError(fmt.Errorf("--lockfile %s: %w", termtext.Quote(n.lockfile), err))
 	}
