@@ -179,8 +179,8 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 	if o.provenance {
 		// Check the CI environment before a token is looked for or a
 		// password asked; with a token, its claims are used below.
-		if predicate, err = attest.Provenance(provEnv); err != nil {
-			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+		if predicate, err = ciProvenance(provEnv, ""); err != nil {
+			return err
 		}
 		predicateType = attest.TypeSLSAProvenance1
 	}
@@ -193,11 +193,8 @@ func (a *app) runAttest(ctx context.Context, o *attestOptions, args []string) er
 		return err
 	}
 	if o.provenance && token != "" {
-		if c, err := oidc.ParseToken(token); err == nil {
-			provEnv.Claims = c.All
-		}
-		if predicate, err = attest.Provenance(provEnv); err != nil {
-			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+		if predicate, err = ciProvenance(provEnv, token); err != nil {
+			return err
 		}
 	}
 	if o.provenance {
@@ -498,4 +495,20 @@ func attestLine(st *intotov1.Statement, r *sign.Result) string {
 	// "NAME: BUNDLE, ..." -> "NAME: BUNDLE, predicate T, N subjects, ..."
 	head, tail, _ := strings.Cut(line, ", ")
 	return fmt.Sprintf("%s, predicate %s, %s, %s", head, typ, subj, tail)
+}
+
+// ciProvenance is the SLSA provenance of the CI job hallmark runs in, from
+// its environment and, when token is an identity token, the token's claims
+// (which win over the environment).
+func ciProvenance(env attest.ProvenanceOptions, token string) (*structpb.Struct, error) {
+	if token != "" {
+		if c, err := oidc.ParseToken(token); err == nil {
+			env.Claims = c.All
+		}
+	}
+	p, err := attest.Provenance(env)
+	if err != nil {
+		return nil, withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+	}
+	return p, nil
 }

@@ -10,7 +10,6 @@ import (
 	intotov1 "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/hallmark-dev/hallmark/internal/oidc"
 	"github.com/hallmark-dev/hallmark/internal/source/oci"
 	"github.com/hallmark-dev/hallmark/pkg/attest"
 	"github.com/hallmark-dev/hallmark/pkg/sign"
@@ -95,8 +94,8 @@ func (a *app) runAttestOCI(ctx context.Context, o *attestOptions, args []string)
 	}
 	provEnv := attest.ProvenanceOptions{Env: os.Environ()}
 	if o.provenance {
-		if predicate, err = attest.Provenance(provEnv); err != nil {
-			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+		if predicate, err = ciProvenance(provEnv, ""); err != nil {
+			return err
 		}
 		predicateType = attest.TypeSLSAProvenance1
 	}
@@ -113,11 +112,8 @@ func (a *app) runAttestOCI(ctx context.Context, o *attestOptions, args []string)
 		return err
 	}
 	if o.provenance && token != "" {
-		if cl, err := oidc.ParseToken(token); err == nil {
-			provEnv.Claims = cl.All
-		}
-		if predicate, err = attest.Provenance(provEnv); err != nil {
-			return withHint(err, "run in the CI job itself, or pass a predicate with --predicate FILE --type slsaprovenance1")
+		if predicate, err = ciProvenance(provEnv, token); err != nil {
+			return err
 		}
 	}
 	sts := make([]*intotov1.Statement, len(targets))
