@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -110,4 +111,33 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.w.Write(p)
+}
+
+// eachUntilDone calls fn(i) for every i in [0, n), on at most limit
+// goroutines at once, and starts no more calls once ctx is done (a Ctrl-C
+// with thousands of packages or bundles queued). It returns when every call
+// it started has returned, with ctx's error if ctx ended: some calls were
+// then never made.
+func eachUntilDone(ctx context.Context, n, limit int, fn func(i int)) error {
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+loop:
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		if ctx.Err() != nil {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }

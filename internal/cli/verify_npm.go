@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -202,22 +201,9 @@ func (a *app) runVerifyNPM(ctx context.Context, o *verifyOptions, args []string)
 
 	results := make([]*npm.Result, len(jobs))
 	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, j := range jobs {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			break // interrupted: start nothing more
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = verifyNPMJob(ctx, v, keys, packument, j)
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := eachUntilDone(ctx, len(jobs), runtime.GOMAXPROCS(0), func(i int) {
+		results[i], errs[i] = verifyNPMJob(ctx, v, keys, packument, jobs[i])
+	}); err != nil {
 		return err
 	}
 	changes := lockNPM(ls, jobs, results, errs, fromLock)
@@ -408,42 +394,31 @@ func npmLockfileJobs(ctx context.Context, n *npmOptions) ([]*npmJob, []npm.Skipp
 	}
 	defer root.Close()
 	jobs := make([]*npmJob, len(locked))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, l := range locked {
+	err = eachUntilDone(ctx, len(locked), runtime.GOMAXPROCS(0), func(i int) {
+		l := locked[i]
 		j := &npmJob{arg: l.String(), pkg: l.Package, digest: l.Digest}
 		jobs[i] = j
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			break // interrupted: start nothing more
+		name := filepath.FromSlash(l.FileName())
+		path := filepath.Join(n.attestationsDir, name)
+		data, err := readNPMDocument(ctx, root, name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if _, lerr := root.Lstat(name); lerr != nil {
+				return // no document: no provenance
+			}
+			err = errors.New("a symbolic link to nothing")
+			fallthrough
+		case err != nil:
+			j.docPath, j.err = path, withHint(fmt.Errorf("reading %s: %w", termtext.Quote(path), err),
+				"--attestations-dir holds regular files NAME@VERSION.json, as 'hallmark download --preset npm' writes them")
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			name := filepath.FromSlash(l.FileName())
-			path := filepath.Join(n.attestationsDir, name)
-			data, err := readNPMDocument(ctx, root, name)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				if _, lerr := root.Lstat(name); lerr != nil {
-					return // no document: no provenance
-				}
-				err = errors.New("a symbolic link to nothing")
-				fallthrough
-			case err != nil:
-				j.docPath, j.err = path, withHint(fmt.Errorf("reading %s: %w", termtext.Quote(path), err),
-					"--attestations-dir holds regular files NAME@VERSION.json, as 'hallmark download --preset npm' writes them")
-				return
-			}
-			j.docPath = path
-			if j.doc, err = npm.ParseDocument(data); err != nil {
-				j.err = &verify.RejectedError{Cause: verify.CauseMalformed, Reason: fmt.Sprintf("%s: %v", termtext.Quote(path), err)}
-			}
-		}()
-	}
-	wg.Wait()
-	return jobs, skipped, ctx.Err()
+		j.docPath = path
+		if j.doc, err = npm.ParseDocument(data); err != nil {
+			j.err = &verify.RejectedError{Cause: verify.CauseMalformed, Reason: fmt.Sprintf("%s: %v", termtext.Quote(path), err)}
+		}
+	})
+	return jobs, skipped, err
 }
 
 // readNPMDocument reads the regular file name inside root, at most

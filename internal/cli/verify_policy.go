@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -460,31 +459,15 @@ func verifyForPolicy(ctx context.Context, vs *policy.Verifiers, bundles []*sourc
 	}
 	results := make([]*verify.Result, len(jobs))
 	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
-	var wg sync.WaitGroup
-jobs:
-	for i, j := range jobs {
+	// Ctrl-C: start no more verifications (thousands may be queued).
+	if err := eachUntilDone(ctx, len(jobs), max(runtime.GOMAXPROCS(0), 2), func(i int) {
+		j := jobs[i]
 		if j.art == nil {
 			errs[i] = &verify.RejectedError{Cause: verify.CauseArtifact, Reason: "a message signature over none of the artifacts given"}
-			continue
+			return
 		}
-		// Ctrl-C: start no more verifications (thousands may be queued).
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break jobs
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if ctx.Err() != nil {
-				return
-			}
-			j.b.Exclusive(func(sb *bundle.Bundle) { results[i], errs[i] = vs.Verify(ctx, sb, j.art()) })
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		j.b.Exclusive(func(sb *bundle.Bundle) { results[i], errs[i] = vs.Verify(ctx, sb, j.art()) })
+	}); err != nil {
 		return nil, nil, err // before the results: some were never made
 	}
 	var ok []*verify.Result
